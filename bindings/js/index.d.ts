@@ -1,0 +1,141 @@
+// Type declarations of the custlens package (bindings/js/index.js).
+
+export declare const SEGMENT_NAMES: readonly string[];
+
+/** An error from the engine: bad input names the table, file, line and column. */
+export declare class CustlensError extends Error {
+  readonly code: string;
+  readonly table: string | null;
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly column: number | null;
+  readonly byte: number | null;
+}
+
+export interface CreateEngineOptions {
+  /** The bytes of custlens.wasm (read them yourself where fetch cannot reach the file). */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  /** Where to fetch custlens.wasm (default: next to dist/custlens.mjs). */
+  wasmUrl?: string | URL;
+}
+
+export type TableName = 'orders';
+export type Field =
+  | 'order_id' | 'customer_id' | 'order_date' | 'amount' | 'quantity' | 'unit_price'
+  | 'refunded_amount' | 'status' | 'channel' | 'product' | 'category' | 'cost' | 'paid_at' | 'currency';
+
+export interface LoadOptions {
+  /** The file's name, used in messages and the data-quality report. */
+  name?: string;
+  /** field -> column (header name or 1-based position); '' or null unmaps a field. */
+  mapping?: Partial<Record<Field, string | number | null>>;
+  /** ',', ';', '\t' or 'tab', '|', 'whitespace'; default: detected. */
+  delimiter?: string;
+  /** Whether the first row is a header; default: detected. */
+  header?: boolean;
+  /** 'auto' (default) or 'utf-8'. */
+  encoding?: string;
+  /** Day/month order of dates like 1/12/2010; default: inferred from the whole column. */
+  dateOrder?: 'dmy' | 'mdy';
+  /** Decimal mark for columns holding only "1,234"-like values; default: inferred. */
+  decimalMark?: 'dot' | 'comma';
+  /** The amount already has refunds taken off (then refunded_amount is not subtracted). */
+  amountIsNet?: boolean;
+  /** Bytes per chunk fed to the engine (default 1 MiB). */
+  chunkSize?: number;
+  onProgress?: (p: { bytes: number }) => void;
+}
+
+export interface Tally { reason: string; count: number; lines: number[] }
+export interface Warning { code: string; message: string; count: number; lines: number[] }
+export interface ColumnMapping { field: Field; column: string | null; index: number | null; source: string; reason: string }
+
+export interface FileReport {
+  name: string;
+  rows_read: number;
+  rows_used: number;
+  rows_rejected: number;
+  rows_skipped: number;
+  rejected: Tally[];
+  skipped: Tally[];
+  duplicate_lines: { count: number; lines: number[] };
+  format: {
+    encoding: string; delimiter: string; delimiter_source: string; header: boolean;
+    header_source: string; columns: string[];
+    line_endings: { lf: number; crlf: number; cr: number; crcrlf: number };
+    date_order: string; date_order_source: string; decimal_mark: string;
+  };
+  mapping: ColumnMapping[];
+  warnings: Warning[];
+}
+
+export interface AnalyzeOptions {
+  period?: 'month' | 'quarter' | 'year';
+  /** 'YYYY-MM-DD'; default: the last order date. */
+  asOf?: string;
+  lapseDays?: number;
+  excludeStatuses?: string[];
+  includeStatuses?: string[];
+}
+
+export interface MetricResult {
+  value: number | null;
+  unit: 'count' | 'currency' | 'ratio' | 'multiple' | 'score' | 'days' | 'hours' | 'years';
+  formula: string;
+  inputs: Record<string, number>;
+  reason?: string;
+}
+
+export interface SeriesPoint { period: string; value: number | null; partial: boolean; reason?: string }
+
+export interface Report {
+  schema: string;
+  engine: { name: string; version: string };
+  period: null | {
+    granularity: 'month' | 'quarter' | 'year'; first_date: string; as_of: string; as_of_source: string;
+    lapse_days: number; periods: { id: string; start: string; end: string; partial: boolean }[];
+  };
+  data_quality: { tables: { orders: Record<string, unknown> & { files: FileReport[]; rows_read: number; rows_used: number; rows_rejected: number; rows_skipped: number } } };
+  metrics: Record<string, MetricResult>;
+  series: Record<string, { unit: string; points: SeriesPoint[] }>;
+  segments: Record<string, unknown>;
+  monthly_active_customers?: { months: string[]; values: number[] };
+  cohorts?: { acquisition: { months: string[]; size: number[]; active: number[][]; revenue: number[][] } };
+  breakdowns?: { channel: { value: string | null; orders: number; returns: number; revenue: number }[] };
+}
+
+export interface Customers {
+  count: number;
+  customer_id: string[];
+  first_purchase: string[];
+  last_purchase: string[];
+  segment: string[];
+  cohort: string[];
+  orders: Uint32Array;
+  total_spend: Float64Array;
+  mean_order_value: Float64Array;
+  repeat_spend: Float64Array;
+  recency_days: Int32Array;
+  r_score: Uint8Array;
+  f_score: Uint8Array;
+  m_score: Uint8Array;
+  btyd_frequency: Uint32Array;
+  t_x: Int32Array;
+  T: Int32Array;
+  btyd_monetary: Float64Array;
+}
+
+export type LoadInput =
+  | Uint8Array | ArrayBuffer | ArrayBufferView | string
+  | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+export interface Engine {
+  readonly version: string;
+  load(table: TableName, data: LoadInput, options?: LoadOptions): Promise<FileReport>;
+  analyze(options?: AnalyzeOptions): Report;
+  customers(): Customers;
+  reset(): void;
+  close(): void;
+}
+
+export declare function createEngine(options?: CreateEngineOptions): Promise<Engine>;

@@ -1,0 +1,227 @@
+// custlens: customer analytics in WebAssembly. The JS client of the engine: it moves bytes
+// into the module, parses the JSON the engine returns, and throws CustlensError on failure.
+// Works in Node 20 and in browsers (the page uses exactly this entry point).
+import createCustlensModule from '../../dist/custlens.mjs';
+
+/** Segment names in the engine's order (src/metrics/analysis.cpp kSegmentNames). */
+export const SEGMENT_NAMES = Object.freeze([
+  'Champions', 'Loyal Customers', 'Potential Loyalists', 'New Customers', 'Promising',
+  'Need Attention', 'About to Sleep', 'At Risk', "Can't Lose Them", 'Hibernating', 'Lost',
+]);
+
+const NUMERIC_COLUMNS = [
+  'orders', 'total_spend', 'mean_order_value', 'recency_days', 'r_score', 'f_score', 'm_score',
+  'btyd_frequency', 't_x', 'T', 'btyd_monetary', 'repeat_spend',
+];
+const DEFAULT_CHUNK = 1 << 20;
+
+/** An error from the engine: bad input (with table, file, line and column) or bad options. */
+export class CustlensError extends Error {
+  constructor(e) {
+    super(e.message);
+    this.name = 'CustlensError';
+    this.code = e.code;
+    this.table = e.table ?? null;
+    this.file = e.file ?? null;
+    this.line = e.line ?? null;
+    this.column = e.column ?? null;
+    this.byte = e.byte ?? null;
+  }
+}
+
+function unwrap(text) {
+  const r = JSON.parse(text);
+  if (!r.ok) throw new CustlensError(r.error);
+  delete r.ok;
+  return r;
+}
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+
+/**
+ * Creates an engine. Options: `wasmBinary` (the .wasm bytes) or `wasmUrl` (where to fetch
+ * them); by default Node reads dist/custlens.wasm beside the package and browsers fetch it
+ * next to dist/custlens.mjs.
+ */
+export async function createEngine(options = {}) {
+  const moduleOptions = {};
+  if (options.wasmBinary) {
+    moduleOptions.wasmBinary = options.wasmBinary;
+  } else if (options.wasmUrl) {
+    moduleOptions.locateFile = () => String(options.wasmUrl);
+  } else if (isNode) {
+    const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
+    moduleOptions.wasmBinary = await readFile(new URL('../../dist/custlens.wasm', import.meta.url));
+  }
+  const module = await createCustlensModule(moduleOptions);
+  return new Engine(module);
+}
+
+function toBytes(data) {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (typeof data === 'string') return new TextEncoder().encode(data);
+  return null;
+}
+
+const isGzip = (b) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+async function* chunksOf(data, chunkSize) {
+  const bytes = toBytes(data);
+  if (bytes) {
+    for (let off = 0; off < bytes.length || off === 0; off += chunkSize) {
+      yield bytes.subarray(off, Math.min(bytes.length, off + chunkSize));
+      if (bytes.length === 0) break;
+    }
+    return;
+  }
+  if (data && typeof data.getReader === 'function') { // a web ReadableStream (File.stream())
+    const reader = data.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield toBytes(value);
+    }
+  }
+  if (data && (data[Symbol.asyncIterator] || data[Symbol.iterator])) {
+    for await (const c of data) yield toBytes(c);
+    return;
+  }
+  throw new TypeError('load() takes a Uint8Array, ArrayBuffer, string, ReadableStream or (async) iterable of bytes');
+}
+
+// .csv.gz: decompressed on the fly with the platform's DecompressionStream (Node 18+, browsers).
+async function* gunzipIfNeeded(chunks) {
+  const it = chunks[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return;
+  if (!isGzip(first.value)) {
+    yield first.value;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    return;
+  }
+  const ds = new DecompressionStream('gzip');
+  const writer = ds.writable.getWriter();
+  const pump = (async () => {
+    await writer.write(first.value);
+    for (let r = await it.next(); !r.done; r = await it.next()) await writer.write(r.value);
+    await writer.close();
+  })();
+  pump.catch(() => {});
+  const reader = ds.readable.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    yield value;
+  }
+  await pump;
+}
+
+function dayToIso(day) {
+  return new Date(day * 86400000).toISOString().slice(0, 10);
+}
+
+function monthToLabel(m) {
+  const y = Math.floor(m / 12), mo = (m % 12) + 1;
+  return `${y}-${mo < 10 ? '0' : ''}${mo}`;
+}
+
+class Engine {
+  #m;
+  #e;
+  #buf = 0;
+  #bufSize = 0;
+
+  constructor(module) {
+    this.#m = module;
+    this.#e = new module.Engine();
+  }
+
+  /** The engine's version string. */
+  get version() {
+    return this.#m.version();
+  }
+
+  /**
+   * Loads one file into a table ("orders"). `data` is bytes (Uint8Array, ArrayBuffer), a
+   * string, a ReadableStream or an (async) iterable of byte chunks; gzip is detected.
+   * Options: { name, mapping: {field: column}, delimiter, header, encoding, dateOrder,
+   * decimalMark, amountIsNet, chunkSize = 1 MiB, onProgress({bytes}) }.
+   * Returns the file's data-quality report; throws CustlensError.
+   */
+  async load(table, data, options = {}) {
+    const { chunkSize = DEFAULT_CHUNK, onProgress, ...engineOptions } = options;
+    unwrap(this.#e.beginLoad(String(table), JSON.stringify(engineOptions)));
+    let bytes = 0;
+    try {
+      for await (const chunk of gunzipIfNeeded(chunksOf(data, chunkSize))) {
+        for (let off = 0; off < chunk.length; off += chunkSize) {
+          const part = chunk.subarray(off, Math.min(chunk.length, off + chunkSize));
+          this.#feed(part);
+          bytes += part.length;
+        }
+        if (onProgress) onProgress({ bytes });
+      }
+    } catch (err) {
+      this.#e.abortLoad();
+      throw err;
+    }
+    return unwrap(this.#e.endLoad()).file;
+  }
+
+  #feed(part) {
+    if (part.length > this.#bufSize) {
+      if (this.#buf) this.#m._free(this.#buf);
+      this.#bufSize = Math.max(part.length, 1 << 16);
+      this.#buf = this.#m._malloc(this.#bufSize);
+    }
+    this.#m.HEAPU8.set(part, this.#buf);
+    unwrap(this.#e.feed(this.#buf, part.length));
+  }
+
+  /**
+   * Computes the report (docs/report-schema.md). Options: { period: 'month' | 'quarter' |
+   * 'year' = 'month', asOf: 'YYYY-MM-DD' = last order date, lapseDays = 180,
+   * excludeStatuses: [], includeStatuses: [] }.
+   */
+  analyze(options = {}) {
+    return unwrap(this.#e.analyze(JSON.stringify(options)));
+  }
+
+  /**
+   * The per-customer table of the last analyze(): { count, customer_id: string[],
+   * first_purchase / last_purchase: 'YYYY-MM-DD'[], segment: string[], cohort: 'YYYY-MM'[],
+   * and typed arrays orders, total_spend, mean_order_value, recency_days, r_score,
+   * f_score, m_score, btyd_frequency, t_x, T, btyd_monetary, repeat_spend }.
+   */
+  customers() {
+    const col = (name) => {
+      const v = this.#e.customerColumn(name);
+      if (v === null) throw new CustlensError({ code: 'no_analysis', message: 'Run analyze() first' });
+      return v.slice(); // copy out of the wasm heap before it can move
+    };
+    const ids = this.#e.customerIds();
+    const out = { count: 0, customer_id: ids === '' ? [] : ids.split('\x1f') };
+    for (const name of NUMERIC_COLUMNS) out[name] = col(name);
+    out.count = out.orders.length;
+    if (out.count === 0) out.customer_id = [];
+    out.first_purchase = Array.from(col('first_purchase'), dayToIso);
+    out.last_purchase = Array.from(col('last_purchase'), dayToIso);
+    out.segment = Array.from(col('segment'), (s) => SEGMENT_NAMES[s]);
+    out.cohort = Array.from(col('cohort'), monthToLabel);
+    return out;
+  }
+
+  /** Drops every loaded table. */
+  reset() {
+    unwrap(this.#e.reset());
+  }
+
+  /** Frees the engine's memory; the object is unusable afterwards. */
+  close() {
+    if (this.#buf) this.#m._free(this.#buf);
+    this.#buf = 0;
+    this.#e.delete();
+  }
+}

@@ -1,0 +1,203 @@
+#include "api/engine.h"
+
+#include <nlohmann/json.hpp>
+
+#include "api/report.h"
+#include "error.h"
+#include "io/values.h"
+
+namespace custlens {
+
+using nlohmann::json;
+
+namespace {
+
+std::string ok(json j = json::object()) {
+  j["ok"] = true;
+  return j.dump();
+}
+
+std::string fail(const std::string& code, const std::string& message, const std::string& table = "",
+                 const std::string& file = "", uint64_t line = 0, uint32_t column = 0, int64_t byte = -1) {
+  json e = {{"code", code}, {"message", message}};
+  e["table"] = table.empty() ? json(nullptr) : json(table);
+  e["file"] = file.empty() ? json(nullptr) : json(file);
+  e["line"] = line ? json(line) : json(nullptr);
+  e["column"] = column ? json(column) : json(nullptr);
+  e["byte"] = byte >= 0 ? json(byte) : json(nullptr);
+  return json{{"ok", false}, {"error", e}}.dump();
+}
+
+json parse_options(const std::string& s) {
+  if (s.empty()) return json::object();
+  json j = json::parse(s, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw InputError("bad_options", "Options must be a JSON object");
+  return j;
+}
+
+OrderLoadOptions load_options(const json& j) {
+  OrderLoadOptions o;
+  if (j.contains("mapping") && !j["mapping"].is_null()) {
+    if (!j["mapping"].is_object())
+      throw InputError("bad_options", "mapping must be an object {field: column}");
+    for (auto& [field, column] : j["mapping"].items())
+      o.mapping.push_back({field, column.is_null() ? "" : column.is_number() ? std::to_string(column.get<int>())
+                                                                              : column.get<std::string>()});
+  }
+  if (j.contains("delimiter") && !j["delimiter"].is_null()) {
+    std::string d = j["delimiter"].get<std::string>();
+    if (d == "tab" || d == "\\t") d = "\t";
+    if (d == "whitespace" || d == "space") d = " ";
+    if (d.size() != 1) throw InputError("bad_options", "delimiter must be one character, \"tab\" or \"whitespace\"");
+    o.csv.delimiter = uint8_t(d[0]);
+  }
+  if (j.contains("header") && j["header"].is_boolean()) o.csv.header = j["header"].get<bool>() ? 1 : 0;
+  if (j.contains("encoding") && j["encoding"].is_string()) o.csv.encoding = j["encoding"].get<std::string>();
+  if (j.contains("dateOrder") && j["dateOrder"].is_string()) {
+    std::string d = j["dateOrder"];
+    if (d == "dmy") o.date_order = DateOrder::dmy;
+    else if (d == "mdy") o.date_order = DateOrder::mdy;
+    else throw InputError("bad_options", "dateOrder must be \"dmy\" or \"mdy\"");
+  }
+  if (j.contains("decimalMark") && j["decimalMark"].is_string()) {
+    std::string d = j["decimalMark"];
+    if (d == "dot" || d == ".") o.decimal_mark = DecimalMark::dot;
+    else if (d == "comma" || d == ",") o.decimal_mark = DecimalMark::comma;
+    else throw InputError("bad_options", "decimalMark must be \"dot\" or \"comma\"");
+  }
+  if (j.contains("amountIsNet") && j["amountIsNet"].is_boolean()) o.amount_is_net = j["amountIsNet"];
+  return o;
+}
+
+int32_t parse_day_option(const std::string& s, const char* what) {
+  RawDate r;
+  int32_t day;
+  if (!parse_date(s, r) || !resolve_date(r, DateOrder::unknown, day))
+    throw InputError("bad_options", std::string(what) + " must be a date written YYYY-MM-DD, got \"" + s + "\"");
+  return day;
+}
+
+AnalyzeOptions analyze_options(const json& j) {
+  AnalyzeOptions o;
+  if (j.contains("period") && j["period"].is_string()) {
+    std::string p = j["period"];
+    if (p == "month") o.period = Granularity::month;
+    else if (p == "quarter") o.period = Granularity::quarter;
+    else if (p == "year") o.period = Granularity::year;
+    else throw InputError("bad_options", "period must be month, quarter or year");
+  }
+  if (j.contains("asOf") && j["asOf"].is_string()) o.as_of = parse_day_option(j["asOf"], "asOf");
+  if (j.contains("lapseDays") && !j["lapseDays"].is_null()) {
+    if (!j["lapseDays"].is_number_integer() || j["lapseDays"].get<int>() < 1)
+      throw InputError("bad_options", "lapseDays must be a whole number of days >= 1");
+    o.lapse_days = j["lapseDays"];
+  }
+  for (const char* key : {"excludeStatuses", "includeStatuses"}) {
+    if (!j.contains(key) || j[key].is_null()) continue;
+    if (!j[key].is_array()) throw InputError("bad_options", std::string(key) + " must be an array of status words");
+    auto& dst = key[0] == 'e' ? o.exclude_statuses : o.include_statuses;
+    for (auto& s : j[key]) dst.push_back(s.get<std::string>());
+  }
+  return o;
+}
+
+}  // namespace
+
+Engine::Engine() = default;
+Engine::~Engine() = default;
+
+const char* Engine::version() { return "0.1.0"; }
+
+template <class F>
+std::string Engine::guarded(F&& f) {
+  failed_ = true;  // until f() returns normally
+  try {
+    std::string r = f();
+    failed_ = false;
+    return r;
+  } catch (const InputError& e) {
+    return fail(e.code, e.what(), e.table.empty() ? loading_table_ : e.table,
+                e.file.empty() ? loading_file_ : e.file, e.line, e.column, e.byte);
+  } catch (const json::exception& e) {
+    return fail("bad_options", std::string("Options are not valid: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    return fail("out_of_memory", "Out of memory: the data is larger than this engine can hold");
+  } catch (const std::exception& e) {
+    return fail("internal", std::string("Internal error: ") + e.what());
+  }
+}
+
+std::string Engine::begin_load(const std::string& table, const std::string& options_json) {
+  return guarded([&] {
+    if (loader_) throw InputError("load_in_progress", "A load of \"" + loading_file_ + "\" is still in progress: end or abort it first");
+    if (table != "orders")
+      throw InputError("unknown_table", "Unknown table \"" + table + "\": this version reads \"orders\"");
+    json j = parse_options(options_json);
+    loading_table_ = table;
+    loading_file_ = j.contains("name") && j["name"].is_string() ? j["name"].get<std::string>()
+                                                               : table + "#" + std::to_string(orders_.files.size() + 1);
+    loader_ = std::make_unique<OrdersLoader>(orders_, loading_file_, load_options(j));
+    last_.reset();
+    return ok();
+  });
+}
+
+std::string Engine::feed(const char* data, size_t size) {
+  std::string r = guarded([&] {
+    if (!loader_) throw InputError("no_load", "feed() without begin_load()");
+    loader_->feed(data, size);
+    return ok();
+  });
+  if (failed_) abort_load();  // a file that fails leaves nothing behind
+  return r;
+}
+
+std::string Engine::end_load() {
+  std::string r = guarded([&] {
+    if (!loader_) throw InputError("no_load", "end_load() without begin_load()");
+    const FileReport& f = loader_->finish();
+    json out = {{"file", file_report_json(f)}};
+    loader_.reset();
+    loading_table_.clear();
+    loading_file_.clear();
+    return ok(out);
+  });
+  if (failed_) abort_load();
+  return r;
+}
+
+std::string Engine::abort_load() {
+  if (loader_) loader_->rollback();
+  loader_.reset();
+  loading_table_.clear();
+  loading_file_.clear();
+  return ok();
+}
+
+std::string Engine::analyze(const std::string& options_json) {
+  return guarded([&] {
+    if (loader_) throw InputError("load_in_progress", "A load is still in progress: end it first");
+    if (orders_.files.empty()) throw InputError("no_orders", "Load an orders file first");
+    AnalyzeOptions o = analyze_options(parse_options(options_json));
+    last_ = custlens::analyze(orders_, o);
+    json r = report_json(orders_, *last_, version());
+    r["ok"] = true;
+    return r.dump();
+  });
+}
+
+std::string Engine::customers_json() const {
+  if (!last_) return fail("no_analysis", "Run analyze() first");
+  json j = customer_columns_json(orders_, last_->customers);
+  j["ok"] = true;
+  return j.dump();
+}
+
+std::string Engine::reset() {
+  abort_load();
+  orders_ = OrdersTable();
+  last_.reset();
+  return ok();
+}
+
+}  // namespace custlens

@@ -1,0 +1,56 @@
+// The engine facade: the few entry points the boundary exposes. JSON in, JSON out; the
+// only place that catches. Every call returns {"ok": true, ...} or
+// {"ok": false, "error": {"code", "message", "table", "file", "line", "column", "byte"}}.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "data/orders.h"
+#include "metrics/analysis.h"
+
+namespace custlens {
+
+class Engine {
+ public:
+  Engine();
+  ~Engine();
+
+  /// Starts loading one file into `table` ("orders"). Options (all optional):
+  /// {"name": "file.csv", "mapping": {"customer_id": "CustomerID"}, "delimiter": ";",
+  ///  "header": true, "encoding": "utf-8", "dateOrder": "dmy", "decimalMark": "comma",
+  ///  "amountIsNet": false}
+  std::string begin_load(const std::string& table, const std::string& options_json);
+  /// Feeds the next chunk of the file's bytes (any size).
+  std::string feed(const char* data, size_t size);
+  /// Ends the file; returns {"ok": true, "file": {...data quality of this file...}}.
+  std::string end_load();
+  /// Drops a load in progress (its rows are removed).
+  std::string abort_load();
+  /// Computes the report. Options: {"period": "month"|"quarter"|"year",
+  /// "asOf": "YYYY-MM-DD", "lapseDays": 180, "excludeStatuses": [], "includeStatuses": []}.
+  std::string analyze(const std::string& options_json);
+  /// The per-customer table of the last analysis as JSON columns.
+  std::string customers_json() const;
+  /// Removes every loaded table.
+  std::string reset();
+
+  /// The last analysis (for typed-array access from the binding), or null.
+  const Analysis* last_analysis() const { return last_ ? &*last_ : nullptr; }
+  const OrdersTable& orders() const { return orders_; }
+
+  static const char* version();
+
+ private:
+  template <class F>
+  std::string guarded(F&& f);
+
+  OrdersTable orders_;
+  std::unique_ptr<OrdersLoader> loader_;
+  std::string loading_table_, loading_file_;
+  std::optional<Analysis> last_;
+  bool failed_ = false;  // the last guarded call threw
+};
+
+}  // namespace custlens

@@ -1,0 +1,212 @@
+#include "api/report.h"
+
+#include "io/values.h"
+
+namespace custlens {
+
+using nlohmann::json;
+
+namespace {
+
+json tally_json(const std::string& reason, const Tally& t) {
+  return {{"reason", reason}, {"count", t.count}, {"lines", t.lines}};
+}
+
+json notice_json(const Notice& n) {
+  return {{"code", n.code}, {"message", n.message}, {"count", n.count}, {"lines", n.lines}};
+}
+
+json opt_number(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+}  // namespace
+
+json file_report_json(const FileReport& f) {
+  json j;
+  j["name"] = f.name;
+  j["rows_read"] = f.rows_read;
+  j["rows_used"] = f.rows_used;
+  j["rows_rejected"] = f.rows_rejected;
+  j["rows_skipped"] = f.rows_skipped;
+  j["rejected"] = json::array();
+  for (const auto& [reason, t] : f.rejected) j["rejected"].push_back(tally_json(reason, t));
+  j["skipped"] = json::array();
+  for (const auto& [reason, t] : f.skipped) j["skipped"].push_back(tally_json(reason, t));
+  j["duplicate_lines"] = {{"count", f.duplicate_lines.count}, {"lines", f.duplicate_lines.lines}};
+  const CsvStats& c = f.csv;
+  j["format"] = {{"encoding", c.encoding},
+                 {"delimiter", c.delimiter_name},
+                 {"delimiter_source", c.delimiter_source},
+                 {"header", c.has_header},
+                 {"header_source", c.header_source},
+                 {"columns", c.columns},
+                 {"line_endings",
+                  {{"lf", c.line_endings[kLF]}, {"crlf", c.line_endings[kCRLF]}, {"cr", c.line_endings[kCR]},
+                   {"crcrlf", c.line_endings[kCRCRLF]}}},
+                 {"date_order", f.date_order},
+                 {"date_order_source", f.date_order_source},
+                 {"decimal_mark", f.decimal_mark}};
+  j["mapping"] = json::array();
+  for (const auto& m : f.mapping) {
+    if (m.index < 0 && m.source.empty()) continue;
+    j["mapping"].push_back({{"field", m.field},
+                            {"column", m.index >= 0 ? json(m.column) : json(nullptr)},
+                            {"index", m.index >= 0 ? json(m.index + 1) : json(nullptr)},
+                            {"source", m.source},
+                            {"reason", m.reason}});
+  }
+  j["warnings"] = json::array();
+  for (const auto& n : f.csv_notices) j["warnings"].push_back(notice_json(n));
+  for (const auto& n : f.warnings) j["warnings"].push_back(notice_json(n));
+  return j;
+}
+
+json report_json(const OrdersTable& t, const Analysis& a, const char* engine_version) {
+  json r;
+  r["schema"] = kReportSchema;
+  r["engine"] = {{"name", "custlens"}, {"version", engine_version}};
+
+  // Data quality: per table, the files and their sum.
+  json orders;
+  uint64_t read = 0, used = 0, rejected = 0, skipped = 0;
+  orders["files"] = json::array();
+  for (const auto& f : t.files) {
+    orders["files"].push_back(file_report_json(f));
+    read += f.rows_read, used += f.rows_used, rejected += f.rows_rejected, skipped += f.rows_skipped;
+  }
+  orders["rows_read"] = read;
+  orders["rows_used"] = used;
+  orders["rows_rejected"] = rejected;
+  orders["rows_skipped"] = skipped;
+  json statuses = json::array();
+  for (const auto& s : a.statuses)
+    statuses.push_back({{"status", s.status}, {"orders", s.orders}, {"rows", s.rows}, {"excluded", s.excluded},
+                        {"in_status_table", s.known}});
+  orders["orders"] = {{"seen", a.orders_total},
+                      {"purchases", a.purchases},
+                      {"returns", a.returns},
+                      {"excluded_by_status", a.excluded_orders},
+                      {"guest_purchases", a.guest_purchases},
+                      {"guest_returns", a.guest_returns},
+                      {"guest_revenue", a.guest_revenue},
+                      {"zero_value_purchases", a.zero_value_purchases},
+                      {"after_as_of", {{"orders", a.orders_after_as_of}, {"rows", a.rows_after_as_of}}},
+                      {"statuses", statuses}};
+  orders["warnings"] = json::array();
+  for (const auto& n : a.warnings) orders["warnings"].push_back(notice_json(n));
+  r["data_quality"] = {{"tables", {{"orders", orders}}}};
+
+  if (a.empty) {
+    r["period"] = nullptr;
+    r["metrics"] = json::object();
+    r["series"] = json::object();
+    r["segments"] = json::object();
+    r["data_quality"]["empty"] = "no usable order rows: nothing to compute";
+    return r;
+  }
+
+  json periods = json::array();
+  for (const auto& p : a.periods)
+    periods.push_back({{"id", p.label}, {"start", format_day(p.start)}, {"end", format_day(p.end)}, {"partial", p.partial}});
+  const char* gran = a.options.period == Granularity::month ? "month" : a.options.period == Granularity::quarter ? "quarter" : "year";
+  r["period"] = {{"granularity", gran},
+                 {"first_date", format_day(a.first_date)},
+                 {"as_of", format_day(a.as_of)},
+                 {"as_of_source", a.as_of_source},
+                 {"lapse_days", a.options.lapse_days},
+                 {"periods", periods}};
+
+  json metrics = json::object();
+  for (const auto& m : a.metrics) {
+    json inputs = json::object();
+    for (const auto& [k, v] : m.inputs) inputs[k] = v;
+    json e = {{"value", opt_number(m.value)}, {"unit", m.unit}, {"formula", m.formula}, {"inputs", inputs}};
+    if (!m.value) e["reason"] = m.reason;
+    metrics[m.id] = e;
+  }
+  r["metrics"] = metrics;
+
+  json series = json::object();
+  for (const auto& s : a.series) {
+    json pts = json::array();
+    for (size_t p = 0; p < s.values.size(); ++p) {
+      json pt = {{"period", a.periods[p].label}, {"value", opt_number(s.values[p])}, {"partial", a.periods[p].partial}};
+      if (!s.values[p]) pt["reason"] = s.reasons[p];
+      pts.push_back(pt);
+    }
+    series[s.id] = {{"unit", s.unit}, {"points", pts}};
+  }
+  r["series"] = series;
+
+  json months = json::array();
+  for (size_t i = 0; i < a.monthly_active.size(); ++i) months.push_back(month_label(a.month0 + int32_t(i)));
+  if (a.has_customers) {
+    r["monthly_active_customers"] = {{"months", months}, {"values", a.monthly_active}};
+    r["cohorts"] = {{"acquisition",
+                     {{"months", months},
+                      {"size", a.cohort_size},
+                      {"active", a.cohort_active},
+                      {"revenue", a.cohort_revenue},
+                      {"definition", "cohort = month of first purchase; active[i][k] = customers of cohort i with "
+                                     ">= 1 purchase in month i + k; revenue[i][k] = their net revenue in that month"}}}};
+    json segs = json::array();
+    for (const auto& s : a.segments)
+      segs.push_back({{"segment", s.name}, {"customers", s.customers}, {"revenue", s.revenue}});
+    json grid = json::array();
+    for (int rr = 5; rr >= 1; --rr) {
+      json row = json::array();
+      for (int fm = 1; fm <= 5; ++fm) row.push_back(kSegmentNames[kSegmentGrid[rr - 1][fm - 1]]);
+      grid.push_back({{"r", rr}, {"fm", row}});
+    }
+    r["segments"] = {{"rfm",
+                      {{"segments", segs},
+                       {"grid", grid},
+                       {"score_levels", {{"r", a.score_levels[0]}, {"f", a.score_levels[1]}, {"m", a.score_levels[2]}}},
+                       {"scoring", "score = 1 + floor(5 (w + t/2) / n): w customers strictly worse, t equal (self "
+                                   "included); FM = floor((F + M) / 2)"}}}};
+  } else {
+    r["segments"] = json::object();
+  }
+  if (!a.channels.empty()) {
+    json ch = json::array();
+    for (const auto& c : a.channels)
+      ch.push_back({{"value", c.channel.empty() ? json(nullptr) : json(c.channel)},
+                    {"orders", c.orders},
+                    {"returns", c.returns},
+                    {"revenue", c.revenue}});
+    r["breakdowns"] = {{"channel", ch}};
+  }
+  return r;
+}
+
+json customer_columns_json(const OrdersTable& t, const CustomerColumns& c) {
+  json ids = json::array(), first = json::array(), last = json::array(), segment = json::array();
+  for (size_t i = 0; i < c.size(); ++i) {
+    ids.push_back(std::string(t.customers.get(c.ids[i])));
+    first.push_back(format_day(c.first_purchase[i]));
+    last.push_back(format_day(c.last_purchase[i]));
+    segment.push_back(kSegmentNames[c.segment[i]]);
+  }
+  json cohort = json::array();
+  for (int32_t m : c.cohort) cohort.push_back(month_label(m));
+  return {{"count", c.size()},
+          {"columns",
+           {{"customer_id", ids},
+            {"first_purchase", first},
+            {"last_purchase", last},
+            {"orders", c.orders},
+            {"total_spend", c.total_spend},
+            {"mean_order_value", c.mean_order_value},
+            {"recency_days", c.recency_days},
+            {"r_score", c.r_score},
+            {"f_score", c.f_score},
+            {"m_score", c.m_score},
+            {"segment", segment},
+            {"btyd_frequency", c.btyd_frequency},
+            {"t_x", c.t_x},
+            {"T", c.T},
+            {"btyd_monetary", c.btyd_monetary},
+            {"repeat_spend", c.repeat_spend},
+            {"cohort", cohort}}}};
+}
+
+}  // namespace custlens

@@ -1,0 +1,158 @@
+// Interning: each distinct string gets a dense uint32 id. Strings live once in an arena;
+// the hash table holds ids only, so millions of rows cost no per-row allocation.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace custlens {
+
+/// 64-bit hash of bytes: 8 bytes a step, 64-bit multiplies only (wasm32 has no fast
+/// 128-bit multiply), murmur3's finaliser at the end.
+inline uint64_t hash_bytes(const char* p, size_t n, uint64_t seed = 0x9E3779B97F4A7C15ULL) {
+  uint64_t h = seed ^ (uint64_t(n) * 0xA0761D6478BD642FULL);
+  while (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 29;
+    p += 8;
+    n -= 8;
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, p, n);
+  h = (h ^ tail ^ (uint64_t(n) << 56)) * 0x9E3779B97F4A7C15ULL;
+  h ^= h >> 33;
+  h *= 0xFF51AFD7ED558CCDULL;
+  h ^= h >> 33;
+  h *= 0xC4CEB9FE1A85EC53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+/// A set of 64-bit hashes (open addressing). Used to spot repeated lines in one pass.
+class HashSet64 {
+ public:
+  /// Inserts h; returns false when it was already there.
+  bool insert(uint64_t h) {
+    if (h == 0) h = 1;  // 0 marks an empty slot
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    size_t mask = slots_.size() - 1;
+    for (size_t i = size_t(h ^ (h >> 32)) & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == h) return false;
+      if (slots_[i] == 0) {
+        slots_[i] = h;
+        ++size_;
+        return true;
+      }
+    }
+  }
+  bool contains(uint64_t h) const {
+    if (h == 0) h = 1;
+    if (slots_.empty()) return false;
+    size_t mask = slots_.size() - 1;
+    for (size_t i = size_t(h ^ (h >> 32)) & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == h) return true;
+      if (slots_[i] == 0) return false;
+    }
+  }
+  size_t size() const { return size_; }
+  void merge(const HashSet64& o) {
+    for (uint64_t h : o.slots_)
+      if (h) insert(h);
+  }
+
+ private:
+  void grow() {
+    std::vector<uint64_t> old;
+    old.swap(slots_);
+    slots_.assign(old.empty() ? 4096 : old.size() * 2, 0);
+    size_ = 0;
+    for (uint64_t h : old)
+      if (h) insert(h);
+  }
+  std::vector<uint64_t> slots_;
+  size_t size_ = 0;
+};
+
+class Interner {
+ public:
+  static constexpr uint32_t kNone = 0xFFFFFFFFu;
+
+  /// The id of `s`, adding it when new.
+  uint32_t intern(std::string_view s) {
+    if ((size() + 1) * 2 > slots_.size()) grow();  // at most half full: short probes
+    uint64_t h = hash_bytes(s.data(), s.size());
+    uint32_t tag = uint32_t(h >> 32);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = size_t(h) & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.id == kNone) {
+        uint32_t id = uint32_t(size());
+        slot = {id, tag};
+        offsets_.push_back(uint64_t(arena_.size()));
+        arena_.append(s.data(), s.size());
+        return id;
+      }
+      if (slot.tag == tag && get(slot.id) == s) return slot.id;
+    }
+  }
+
+  /// The id of `s`, or kNone.
+  uint32_t find(std::string_view s) const {
+    if (slots_.empty()) return kNone;
+    uint64_t h = hash_bytes(s.data(), s.size());
+    uint32_t tag = uint32_t(h >> 32);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = size_t(h) & mask;; i = (i + 1) & mask) {
+      const Slot& slot = slots_[i];
+      if (slot.id == kNone) return kNone;
+      if (slot.tag == tag && get(slot.id) == s) return slot.id;
+    }
+  }
+
+  std::string_view get(uint32_t id) const {
+    uint64_t b = offsets_[id];
+    uint64_t e = id + 1 < offsets_.size() ? offsets_[id + 1] : uint64_t(arena_.size());
+    return {arena_.data() + b, size_t(e - b)};
+  }
+
+  size_t size() const { return offsets_.size(); }
+
+  /// Forgets every id >= n (rolling back a file that failed to load).
+  void truncate(size_t n) {
+    if (n >= size()) return;
+    arena_.resize(size_t(offsets_[n]));
+    offsets_.resize(n);
+    rebuild(slots_.size());
+  }
+
+  void clear() { *this = Interner(); }
+
+ private:
+  struct Slot {
+    uint32_t id;
+    uint32_t tag;  // high half of the hash: most mismatches end here, without touching the arena
+  };
+  void grow() { rebuild(slots_.empty() ? 1024 : slots_.size() * 2); }
+  void rebuild(size_t n) {
+    slots_.assign(n, Slot{kNone, 0});
+    size_t mask = n - 1;
+    for (uint32_t id = 0; id < offsets_.size(); ++id) {
+      std::string_view s = get(id);
+      uint64_t h = hash_bytes(s.data(), s.size());
+      size_t i = size_t(h) & mask;
+      while (slots_[i].id != kNone) i = (i + 1) & mask;
+      slots_[i] = {id, uint32_t(h >> 32)};
+    }
+  }
+
+  std::string arena_;
+  std::vector<uint64_t> offsets_;
+  std::vector<Slot> slots_;
+};
+
+}  // namespace custlens

@@ -1,0 +1,151 @@
+// The orders table: order lines as columns, orders created by their first line, every
+// row accounted for per file. Parsing happens once, here; analysis reads only arrays.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/interner.h"
+#include "io/columns.h"
+#include "io/csv_reader.h"
+#include "io/notices.h"
+#include "io/values.h"
+
+namespace custlens {
+
+/// Per-file options for loading orders (camelCase twins in the JS API).
+struct OrderLoadOptions {
+  std::vector<MappingOverride> mapping;
+  CsvOptions csv;
+  DateOrder date_order = DateOrder::unknown;       ///< for d/m vs m/d columns
+  DecimalMark decimal_mark = DecimalMark::unknown; ///< for "1,234"-only columns
+  bool amount_is_net = false;  ///< the amount column already has refunds taken off
+};
+
+/// What happened to one loaded file, for the data-quality report.
+struct FileReport {
+  std::string name;
+  CsvStats csv;
+  std::vector<Notice> csv_notices;
+  std::vector<ColumnChoice> mapping;
+  uint64_t rows_read = 0, rows_used = 0, rows_rejected = 0, rows_skipped = 0;
+  std::map<std::string, Tally> rejected;  ///< reason -> rows
+  std::map<std::string, Tally> skipped;   ///< kind -> rows
+  Tally duplicate_lines;                  ///< exact repeats of an earlier line in the file (kept)
+  std::string date_order;                 ///< "ymd", "dmy", "mdy" (what the date column used)
+  std::string date_order_source;          ///< "unambiguous", "inferred from line N", "option"
+  std::string decimal_mark;               ///< "dot" / "comma"
+  std::vector<Notice> warnings;
+};
+
+/// Line flags.
+enum : uint8_t {
+  kLineHasAmount = 1,   ///< the line carries an amount (not a continuation line without one)
+  kLineNegQty = 2,      ///< negative quantity (returns, stock adjustments)
+  kLineRejected = 4,    ///< rejected after the whole file was seen (date order, Feb 30)
+  kLineNegAmount = 8,
+};
+
+class OrdersTable {
+ public:
+  // Lines (one per used row).
+  std::vector<uint32_t> line_order;
+  std::vector<int32_t> line_day;
+  std::vector<int64_t> line_amount;  ///< × kAmountScale
+  std::vector<uint8_t> line_flags;
+  std::vector<uint32_t> line_number;
+  std::vector<uint16_t> line_file;
+
+  // Orders (fields from their first line).
+  std::vector<uint32_t> order_customer;  ///< Interner::kNone = guest
+  std::vector<uint32_t> order_status;    ///< id in `statuses`
+  std::vector<int64_t> order_refunded;   ///< × kAmountScale
+  std::vector<uint32_t> order_channel;   ///< id in `channels`, kNone when absent
+  std::vector<uint8_t> order_currency;
+
+  Interner customers;
+  Interner order_ids;
+  Interner statuses;  ///< id 0 is "" (no status)
+  Interner channels;
+
+  bool any_customer_column = false;
+  bool any_status_column = false;
+  bool any_channel_column = false;
+  bool any_refund_column = false;
+  std::vector<bool> amount_is_net;  ///< per file
+
+  std::vector<FileReport> files;
+  HashSet64 loaded_rows;  ///< row hashes of every loaded file (overlap check)
+
+  size_t lines() const { return line_order.size(); }
+  size_t orders() const { return order_customer.size(); }
+};
+
+/// Loads one file into an OrdersTable, chunk by chunk. On any error the table is
+/// rolled back to what it held before this file.
+class OrdersLoader : public RowSink {
+ public:
+  OrdersLoader(OrdersTable& table, std::string file_name, OrderLoadOptions opt);
+  ~OrdersLoader() override;
+
+  void feed(const char* p, size_t n);
+  /// Ends the file: resolves date order and decimal marks, counts duplicates, checks the
+  /// row accounting. Returns the file's report (also appended to table.files).
+  const FileReport& finish();
+  /// Undoes everything this file added (call after an error).
+  void rollback();
+
+ private:
+  struct PendingDate {
+    uint32_t line_index;
+    RawDate raw;
+  };
+  struct PendingAmount {
+    uint32_t line_index;
+    int64_t alt;
+  };
+
+  void on_header(const std::vector<std::string>& columns, bool has_header) override;
+  void on_row(uint64_t line, const std::string_view* fields, uint64_t row_hash) override;
+  void map_columns(const std::vector<std::vector<std::string>>& sample);
+  void process(uint64_t line, const std::string_view* fields, uint64_t row_hash);
+  void reject(const std::string& reason, uint64_t line);
+  void resolve_dates();
+  void resolve_amounts();
+  void count_duplicates();
+  int col(const char* field) const;
+
+  OrdersTable& t_;
+  OrderLoadOptions opt_;
+  FileReport report_;
+  std::unique_ptr<CsvReader> reader_;
+  uint16_t file_index_;
+
+  // Where the table was before this file, for rollback.
+  size_t mark_lines_, mark_orders_, mark_customers_, mark_order_ids_, mark_statuses_, mark_channels_;
+
+  std::vector<std::string> columns_;
+  bool has_header_ = false;
+  bool mapped_ = false;
+  std::vector<std::vector<std::string>> sample_;  // headerless files: rows kept until mapped
+  std::vector<uint64_t> sample_lines_, sample_hashes_;
+  int c_order_ = -1, c_customer_ = -1, c_date_ = -1, c_amount_ = -1, c_qty_ = -1, c_price_ = -1,
+      c_refund_ = -1, c_status_ = -1, c_channel_ = -1;
+
+  std::vector<PendingDate> pending_dates_;
+  std::vector<PendingAmount> pending_amounts_;
+  Tally day_first_evidence_, month_first_evidence_;
+  Tally comma_evidence_, dot_evidence_;
+  Tally rounded_amounts_;
+  Tally no_order_id_;
+  HashSet64 file_rows_;  // row hashes of this file (exact duplicates)
+  uint64_t appended_ = 0;
+  uint32_t prev_order_ = Interner::kNone;  // order of the previous row (line items come together)
+  uint64_t late_rejected_ = 0;  // stored rows rejected when the file ended (date order)
+  std::vector<std::string_view> row_;
+};
+
+}  // namespace custlens

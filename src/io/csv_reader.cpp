@@ -1,0 +1,788 @@
+#include "io/csv_reader.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <unordered_set>
+
+#include "data/interner.h"
+#include "io/utf8.h"
+#include "io/values.h"
+
+namespace custlens {
+
+std::string describe_lines(const Tally& t) {
+  std::string s = t.lines.size() == 1 && t.count == 1 ? "line " : "lines ";
+  for (size_t i = 0; i < t.lines.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(t.lines[i]);
+  }
+  if (t.count > t.lines.size()) s += ", …";
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// Tokenizer
+
+Tokenizer::Tokenizer(const Dialect& d, uint64_t first_line, int64_t first_byte)
+    : d_(d), line_(first_line), base_(first_byte) {
+  std::memset(special_, 0, sizeof special_);
+  std::memset(quoted_special_, 0, sizeof quoted_special_);
+  special_[uint8_t('\n')] = special_[uint8_t('\r')] = 1;
+  if (d_.whitespace) {
+    special_[uint8_t(' ')] = special_[uint8_t('\t')] = 1;
+  } else {
+    if (d_.has_delimiter) special_[uint8_t(d_.delimiter)] = 1;
+    special_[uint8_t(d_.quote)] = 1;
+  }
+  quoted_special_[uint8_t('\n')] = quoted_special_[uint8_t('\r')] = 1;
+  quoted_special_[uint8_t(d_.quote)] = 1;
+  ends_.reserve(64);
+  field_lines_.reserve(64);
+  field_bytes_.reserve(64);
+  field_quoted_.reserve(64);
+}
+
+void Tokenizer::fail(const char* code, std::string message, uint64_t line, uint32_t column,
+                     int64_t byte) {
+  if (error_) return;
+  error_.code = code;
+  error_.message = std::move(message);
+  error_.line = line;
+  error_.column = column;
+  error_.byte = byte;
+}
+
+void Tokenizer::start_field(int64_t byte, bool quoted) {
+  if (ends_.empty()) record_line_ = line_;
+  field_lines_.push_back(line_);
+  field_bytes_.push_back(byte);
+  field_quoted_.push_back(quoted);
+  field_open_ = true;
+}
+
+void Tokenizer::end_field() {
+  if (buf_.size() > kMaxRecordBytes) {
+    fail("field_too_long",
+         "Line " + std::to_string(record_line_) + ", column " + std::to_string(ends_.size() + 1) +
+             " exceeds the " + std::to_string(kMaxRecordBytes >> 20) + " MiB record limit",
+         record_line_, uint32_t(ends_.size() + 1), field_bytes_.back());
+  }
+  ends_.push_back(uint32_t(buf_.size()));
+  field_open_ = false;
+}
+
+void Tokenizer::end_record(RecordSink& sink) {
+  Record r;
+  r.data = buf_.data();
+  r.ends = ends_.data();
+  r.field_lines = field_lines_.data();
+  r.field_bytes = field_bytes_.data();
+  r.field_quoted = field_quoted_.data();
+  r.size = uint32_t(ends_.size());
+  r.line = record_line_;
+  if (!error_) sink.on_record(r);
+  buf_.clear();
+  ends_.clear();
+  field_lines_.clear();
+  field_bytes_.clear();
+  field_quoted_.clear();
+}
+
+void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
+  const char* const begin = p;
+  const char* const end = p + n;
+  auto offset = [&](const char* q) { return base_ + int64_t(q - begin); };
+  // A line break outside quotes: closes the open field and the record.
+  auto line_break = [&](const char* at) {
+    if (!field_open_) start_field(offset(at), false);  // "a,b," ends with an empty field
+    end_field();
+    end_record(sink);
+  };
+
+  while (p < end && !error_) {
+    switch (state_) {
+      case kFieldStart: {
+        char c = *p;
+        if (d_.whitespace) {
+          if (c == ' ' || c == '\t') { ++p; break; }
+        } else if (c == d_.quote) {
+          start_field(offset(p), true);
+          state_ = kQuoted;
+          ++p;
+          break;
+        } else if (d_.has_delimiter && c == d_.delimiter) {
+          start_field(offset(p), false);
+          end_field();
+          ++p;
+          break;
+        }
+        if (c == '\n') {
+          line_break(p);
+          ++endings_[kLF];
+          ++line_;
+          ++p;
+          break;
+        }
+        if (c == '\r') {
+          line_break(p);
+          state_ = kAfterCR;
+          ++p;
+          break;
+        }
+        start_field(offset(p), false);
+        state_ = kUnquoted;
+        break;
+      }
+      case kUnquoted: {
+        const char* q = p;
+        while (q < end && !special_[uint8_t(*q)]) ++q;
+        buf_.append(p, size_t(q - p));
+        p = q;
+        if (p == end) break;
+        char c = *p;
+        if (c == '\n') {
+          line_break(p);
+          ++endings_[kLF];
+          ++line_;
+          state_ = kFieldStart;
+        } else if (c == '\r') {
+          line_break(p);
+          state_ = kAfterCR;
+        } else if (d_.whitespace) {  // a blank ends the field; more blanks are one separator
+          end_field();
+          state_ = kWsSkip;
+        } else if (d_.has_delimiter && c == d_.delimiter) {
+          end_field();
+          state_ = kFieldStart;
+        } else {  // a quote inside an unquoted field (12" pizza): kept literally, counted
+          buf_ += c;
+          stray_quotes_.add(line_);
+        }
+        ++p;
+        break;
+      }
+      case kWsSkip: {
+        char c = *p;
+        if (c == ' ' || c == '\t') { ++p; break; }
+        if (c == '\n' || c == '\r') {
+          end_record(sink);
+          if (c == '\n') {
+            ++endings_[kLF];
+            ++line_;
+            state_ = kFieldStart;
+          } else {
+            state_ = kAfterCR;
+          }
+          ++p;
+          break;
+        }
+        start_field(offset(p), false);
+        state_ = kUnquoted;
+        break;
+      }
+      case kQuoted: {
+        const char* q = p;
+        while (q < end && !quoted_special_[uint8_t(*q)]) ++q;
+        if (q != p) {
+          buf_.append(p, size_t(q - p));
+          quoted_cr_ = false;
+        }
+        p = q;
+        if (p == end) break;
+        char c = *p++;
+        if (c == d_.quote) {
+          quoted_cr_ = false;
+          state_ = kQuoteInQuoted;
+        } else if (c == '\n') {
+          buf_ += c;
+          if (!quoted_cr_) ++line_;
+          quoted_cr_ = false;
+        } else {  // '\r'
+          buf_ += c;
+          ++line_;
+          quoted_cr_ = true;
+        }
+        if (buf_.size() > kMaxRecordBytes) end_field();  // reports the limit
+        break;
+      }
+      case kQuoteInQuoted: {
+        char c = *p;
+        if (c == d_.quote) {  // a doubled quote stands for one
+          buf_ += c;
+          state_ = kQuoted;
+          ++p;
+        } else if ((d_.has_delimiter && c == d_.delimiter) || c == '\n' || c == '\r') {
+          state_ = kUnquoted;  // the unquoted state closes the field on this byte
+        } else {
+          fail("quote_in_quoted_field",
+               "Line " + std::to_string(line_) + ", column " + std::to_string(ends_.size() + 1) +
+                   ": a quote inside a quoted field must be doubled (\"\"), or the field must end "
+                   "after its closing quote",
+               line_, uint32_t(ends_.size() + 1), offset(p) - 1);
+        }
+        break;
+      }
+      case kAfterCR: {
+        char c = *p;
+        if (c == '\n') {
+          ++endings_[kCRLF];
+          ++line_;
+          ++p;
+          state_ = kFieldStart;
+        } else if (c == '\r') {
+          state_ = kAfterCRCR;
+          ++p;
+        } else {
+          ++endings_[kCR];
+          ++line_;
+          state_ = kFieldStart;
+        }
+        break;
+      }
+      case kAfterCRCR: {
+        if (*p == '\n') {  // CR CR LF: a CRLF file converted twice, one line break
+          ++endings_[kCRCRLF];
+          ++line_;
+          ++p;
+          state_ = kFieldStart;
+        } else {  // two lone CRs: the first ended a line, the second an empty one
+          ++endings_[kCR];
+          ++line_;
+          line_break(p);
+          state_ = kAfterCR;
+        }
+        break;
+      }
+    }
+  }
+  base_ += int64_t(n);
+}
+
+void Tokenizer::finish(RecordSink& sink) {
+  if (error_) return;
+  switch (state_) {
+    case kQuoted: {
+      uint64_t start = field_lines_.empty() ? line_ : field_lines_.back();
+      uint32_t column = uint32_t(ends_.size() + 1);
+      fail("unterminated_quote",
+           "Unterminated quoted field starting at line " + std::to_string(start) + ", column " +
+               std::to_string(column) + " (it would swallow the remaining " +
+               std::to_string(line_ - start) + " lines)",
+           start, column, field_bytes_.empty() ? -1 : field_bytes_.back());
+      return;
+    }
+    case kUnquoted:
+    case kQuoteInQuoted:
+      end_field();
+      end_record(sink);
+      break;
+    case kFieldStart:
+      if (!ends_.empty()) {  // "a,b," at end of file: the last field is empty
+        start_field(base_, false);
+        end_field();
+        end_record(sink);
+      }
+      break;
+    case kWsSkip:
+      end_record(sink);
+      break;
+    case kAfterCR:
+      ++endings_[kCR];
+      ++line_;
+      break;
+    case kAfterCRCR: {
+      ++endings_[kCR];
+      ++line_;
+      start_field(base_, false);
+      end_field();
+      end_record(sink);
+      ++endings_[kCR];
+      ++line_;
+      break;
+    }
+  }
+  state_ = kFieldStart;
+}
+
+// ---------------------------------------------------------------------------
+// Sniffing
+
+bool looks_like_data(std::string_view cell) {
+  cell = trim(cell);
+  if (cell.empty()) return false;
+  RawDate d;
+  if (parse_date(cell, d)) return true;
+  ParsedAmount a;
+  return parse_amount(cell, DecimalMark::unknown, a);
+}
+
+namespace {
+
+struct CountingSink : RecordSink {
+  std::vector<uint32_t> counts;  // field counts of non-blank records
+  size_t limit;
+  explicit CountingSink(size_t limit) : limit(limit) {}
+  void on_record(const Record& r) override {
+    if (counts.size() >= limit) return;
+    if (r.size == 1 && trim(r.field(0)).empty()) return;
+    counts.push_back(r.size);
+  }
+};
+
+struct Candidate {
+  Dialect dialect;
+  uint32_t modal = 0;
+  size_t agree = 0;  // records with the modal count
+  size_t total = 0;
+  bool failed = false;
+  std::vector<uint32_t> counts;
+};
+
+Candidate try_dialect(const Dialect& d, std::string_view sample, bool at_eof) {
+  Candidate c;
+  c.dialect = d;
+  Tokenizer t(d);
+  CountingSink sink(1000);
+  t.feed(sample.data(), sample.size(), sink);
+  if (at_eof) t.finish(sink);
+  // A quote error at the end of a cut sample is only the cut; elsewhere it rules this out.
+  if (t.error() && (at_eof || t.error().code != "unterminated_quote")) c.failed = true;
+  std::map<uint32_t, size_t> freq;
+  for (uint32_t n : sink.counts) ++freq[n];
+  for (auto& [n, f] : freq)
+    if (f > c.agree || (f == c.agree && n > c.modal)) c.modal = n, c.agree = f;
+  c.total = sink.counts.size();
+  c.counts = std::move(sink.counts);
+  return c;
+}
+
+std::string delimiter_name(const Dialect& d) {
+  if (d.whitespace) return "whitespace";
+  if (!d.has_delimiter) return "none";
+  switch (d.delimiter) {
+    case '\t': return "tab";
+    default: return std::string(1, d.delimiter);
+  }
+}
+
+// "sep=;" as Excel writes it on the first line.
+bool parse_sep_line(std::string_view s, char& delim, size_t& line_bytes) {
+  size_t eol = s.find_first_of("\r\n");
+  std::string_view line = s.substr(0, eol);
+  if (line.size() < 5 || line.size() > 6) return false;
+  std::string low(line.substr(0, 4));
+  for (char& ch : low) ch = char(std::tolower(uint8_t(ch)));
+  if (low != "sep=") return false;
+  if (line.size() == 6 && line[5] != '"' && line[5] != ' ') return false;
+  delim = line[4];
+  line_bytes = eol == std::string_view::npos ? s.size() : eol;
+  if (line_bytes < s.size() && s[line_bytes] == '\r') ++line_bytes;
+  if (line_bytes < s.size() && s[line_bytes] == '\n') ++line_bytes;
+  return true;
+}
+
+bool is_summary_word(std::string_view cell) {
+  cell = trim(cell);
+  // Fast reject: every word below starts with t/T/s/S/g/G or a CJK lead byte of 合总小總.
+  if (cell.empty() || cell.size() > 40) return false;
+  unsigned char c0 = uint8_t(cell[0]);
+  if (!(c0 == 't' || c0 == 'T' || c0 == 's' || c0 == 'S' || c0 == 'g' || c0 == 'G' || c0 == 0xE5 ||
+        c0 == 0xE6 || c0 == 0xE7))
+    return false;
+  static const char* const kWords[] = {"合计", "总计", "小计", "合計", "總計", "total", "totals",
+                                       "grand total", "subtotal", "sum"};
+  std::string low(cell);
+  for (char& ch : low) ch = char(std::tolower(uint8_t(ch)));
+  while (!low.empty() && (low.back() == ':' || low.back() == ' ')) low.pop_back();
+  if (low.size() >= 3 && low.compare(low.size() - 3, 3, "\xEF\xBC\x9A") == 0) low.resize(low.size() - 3);
+  for (const char* w : kWords)
+    if (low == w) return true;
+  // "Total: 1,234" in one cell (Google Ads footers)
+  return low.rfind("total:", 0) == 0 || low.rfind("合计:", 0) == 0 || low.rfind("合计：", 0) == 0;
+}
+
+std::string join_counts(const std::vector<uint32_t>& counts) {
+  std::vector<uint32_t> seen;
+  for (uint32_t c : counts)
+    if (std::find(seen.begin(), seen.end(), c) == seen.end()) seen.push_back(c);
+  std::string s;
+  for (size_t i = 0; i < seen.size() && i < 6; ++i) s += (i ? "/" : "") + std::to_string(seen[i]);
+  return s;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Rows: the record layer (header, preamble, blank and summary lines, ragged rows)
+
+class CsvReader::Rows : public RecordSink {
+ public:
+  Rows(CsvReader& r, uint32_t width, int header_opt) : r_(r), width_(width), header_opt_(header_opt) {}
+
+  void on_record(const Record& rec) override {
+    CsvStats& st = r_.stats_;
+    check_utf8(rec);
+    if (const void* nul = std::memchr(rec.data, 0, rec.bytes().size())) {
+      (void)nul;
+      uint64_t n = uint64_t(std::count(rec.data, rec.data + rec.bytes().size(), '\0'));
+      st.nul_bytes.add(rec.line, n);
+    }
+    // Blank: nothing but spaces and tabs, no quoted field (an empty "" is a value).
+    bool blank = true;
+    for (char ch : rec.bytes())
+      if (ch != ' ' && ch != '\t') {
+        blank = false;
+        break;
+      }
+    for (uint32_t i = 0; i < rec.size && blank; ++i) blank = !rec.field_quoted[i];
+    if (!header_done_) {
+      if (blank) {
+        ++pre_header_blank_;
+        st.blank_lines.add(rec.line);
+        return;
+      }
+      if (rec.size < width_ && width_ > 1) {  // a title line above the header
+        st.preamble_lines.add(rec.line);
+        return;
+      }
+      header_done_ = true;
+      bool has_header = header_opt_ == 1;
+      if (header_opt_ == -1) {
+        has_header = true;
+        for (uint32_t i = 0; i < rec.size; ++i)
+          if (looks_like_data(rec.field(i))) has_header = false;
+      }
+      st.has_header = has_header;
+      st.header_source = header_opt_ == -1 ? "detected" : "option";
+      if (has_header) {
+        set_columns(rec);
+        return;
+      }
+      std::vector<std::string> cols;
+      for (uint32_t i = 0; i < width_; ++i) cols.push_back("column_" + std::to_string(i + 1));
+      st.columns = cols;
+      r_.sink_.on_header(cols, false);
+      fields_.resize(width_);
+    }
+    // Everything from here on is a record after the header.
+    ++st.records_read;
+    if (blank) {
+      st.blank_lines.add(rec.line);
+      return;
+    }
+    uint32_t first = 0;
+    while (first < rec.size && trim(rec.field(first)).empty()) ++first;
+    if (first < rec.size && is_summary_word(rec.field(first))) {
+      st.summary_lines.add(rec.line);
+      return;
+    }
+    uint32_t n = rec.size;
+    if (n > width_) {
+      bool extras_empty = true;
+      for (uint32_t i = width_; i < n && extras_empty; ++i) extras_empty = rec.field(i).empty();
+      if (!(extras_empty && dropped_trailing_)) note_ragged(rec, st.overflow_rows);
+      n = width_;
+    } else if (n < width_) {
+      note_ragged(rec, st.padded_rows);
+    }
+    for (uint32_t i = 0; i < width_; ++i) fields_[i] = i < n ? rec.field(i) : std::string_view();
+    ++st.rows;
+    ++data_rows_;
+    std::string_view raw = rec.bytes();
+    uint64_t h = hash_bytes(raw.data(), raw.size()) ^
+                 hash_bytes(reinterpret_cast<const char*>(rec.ends), rec.size * sizeof(uint32_t), 0x51ED27);
+    r_.sink_.on_row(rec.line, fields_.data(), h);
+  }
+
+  void finish() {
+    CsvStats& st = r_.stats_;
+    if (!header_done_) {
+      if (pre_header_blank_ == 0 && st.preamble_lines.count == 0)
+        throw InputError("empty_file", "File is empty: no header and no data rows");
+      throw InputError("empty_file", "File is empty: no header and no data rows (only " +
+                                         std::to_string(pre_header_blank_ + st.preamble_lines.count) +
+                                         " blank or title lines)");
+    }
+    // Pre-header blank and title lines are records too: read = used + rejected + skipped.
+    st.records_read += pre_header_blank_ + st.preamble_lines.count;
+    uint64_t ragged = st.padded_rows.count + st.overflow_rows.count;
+    if (ragged && ragged * 100 > data_rows_) {
+      const Tally& t = st.padded_rows.count ? st.padded_rows : st.overflow_rows;
+      throw InputError("ragged_rows",
+                       std::to_string(ragged) + " of " + std::to_string(data_rows_) +
+                           " rows do not have " + std::to_string(width_) + " fields (" +
+                           describe_lines(t) +
+                           "): the delimiter or quoting guess is wrong, or rows are broken. "
+                           "Choose the delimiter, or fix the file",
+                       t.lines.empty() ? 0 : t.lines[0]);
+    }
+  }
+
+ private:
+  void note_ragged(const Record& rec, Tally& t) {
+    // The first data rows decide the table's shape: ragged there means a wrong guess.
+    if (data_rows_ < 3) {
+      std::vector<uint32_t> seen = {width_, rec.size};
+      throw InputError("ragged_rows",
+                       "Line " + std::to_string(rec.line) + ": expected " + std::to_string(width_) +
+                           " fields, found " + std::to_string(rec.size) + ". Field counts vary (" +
+                           join_counts(r_.sniffed_counts_) +
+                           ") near the start: is the delimiter right, or are there unquoted "
+                           "thousands separators (1,234.50)?",
+                       rec.line, std::min(rec.size, width_) + 1);
+    }
+    t.add(rec.line);
+  }
+
+  void set_columns(const Record& rec) {
+    CsvStats& st = r_.stats_;
+    std::vector<std::string> cols;
+    for (uint32_t i = 0; i < rec.size; ++i) cols.emplace_back(trim(rec.field(i)));
+    // A trailing delimiter on the header (`a,b,c,`) makes an unnamed column: drop it.
+    while (cols.size() > 1 && cols.back().empty()) {
+      cols.pop_back();
+      ++dropped_trailing_;
+    }
+    if (dropped_trailing_)
+      st.header_notices.push_back({"unnamed_trailing_column",
+                                   std::to_string(dropped_trailing_) +
+                                       " unnamed column(s) at the end of the header (a trailing "
+                                       "delimiter) dropped; any values in them are set aside",
+                                   dropped_trailing_, {rec.line}});
+    std::unordered_set<std::string> used;
+    uint64_t renamed = 0;
+    for (size_t i = 0; i < cols.size(); ++i) {
+      std::string base = cols[i].empty() ? "column_" + std::to_string(i + 1) : cols[i];
+      std::string name = base;
+      for (int k = 1; used.count(name); ++k) name = base + "_" + std::to_string(k);
+      if (name != cols[i]) ++renamed;
+      used.insert(name);
+      cols[i] = name;
+    }
+    if (renamed)
+      st.header_notices.push_back({"renamed_columns",
+                                   std::to_string(renamed) +
+                                       " empty or duplicate column name(s) made unique",
+                                   renamed, {rec.line}});
+    width_ = uint32_t(cols.size());
+    st.columns = cols;
+    fields_.resize(width_);
+    r_.sink_.on_header(cols, true);
+  }
+
+  void check_utf8(const Record& rec) {
+    std::string_view all = rec.bytes();
+    size_t bad = utf8_invalid_at(all.data(), all.size());
+    if (bad == all.size()) return;
+    uint32_t f = 0;
+    while (f + 1 < rec.size && rec.ends[f] <= bad) ++f;
+    size_t start = f ? rec.ends[f - 1] : 0;
+    std::string_view before(rec.data + start, bad - start);
+    uint64_t line = rec.field_lines[f];
+    for (size_t i = 0; i < before.size(); ++i)
+      if (before[i] == '\n' || (before[i] == '\r' && (i + 1 >= before.size() || before[i + 1] != '\n'))) ++line;
+    // Inside a quoted field each content quote was written twice, after the opening one.
+    int64_t byte = rec.field_bytes[f] + int64_t(bad - start);
+    if (rec.field_quoted[f]) byte += 1 + int64_t(std::count(before.begin(), before.end(), '"'));
+    std::string where = line == rec.line ? "Line " + std::to_string(line)
+                                         : "Record starting at line " + std::to_string(rec.line) +
+                                               ", line " + std::to_string(line);
+    throw InputError("invalid_utf8",
+                     where + ", column " + std::to_string(f + 1) + ": invalid UTF-8 at byte " +
+                         std::to_string(byte) +
+                         ". The file is not UTF-8: choose its encoding (e.g. GB18030 for Chinese "
+                         "Excel, windows-1252 for older European Excel)",
+                     rec.line, f + 1, byte);
+  }
+
+  CsvReader& r_;
+  uint32_t width_;
+  int header_opt_;
+  bool header_done_ = false;
+  uint32_t dropped_trailing_ = 0;
+  uint64_t pre_header_blank_ = 0;
+  uint64_t data_rows_ = 0;
+  std::vector<std::string_view> fields_;
+};
+
+// ---------------------------------------------------------------------------
+// CsvReader
+
+CsvReader::CsvReader(const CsvOptions& opt, RowSink& sink) : opt_(opt), sink_(sink) {}
+
+CsvReader::~CsvReader() {
+  delete tok_;
+  delete rows_;
+}
+
+void CsvReader::check_token_error() {
+  const TokenError& e = tok_->error();
+  if (e) throw InputError(e.code, e.message, e.line, e.column, e.byte);
+}
+
+namespace {
+
+// Files that are not text at all: say what they are instead of reading garbage.
+void refuse_binary(std::string_view s) {
+  auto starts = [&](const char* magic, size_t n) { return s.size() >= n && std::memcmp(s.data(), magic, n) == 0; };
+  if (starts("PK\x03\x04", 4))
+    throw InputError("not_csv", "This is an Excel workbook (xlsx) or a zip file, not CSV. Save it as \"CSV UTF-8\"", 1, 0, 0);
+  if (starts("\xD0\xCF\x11\xE0", 4))
+    throw InputError("not_csv", "This is an old Excel workbook (xls), not CSV. Save it as \"CSV UTF-8\"", 1, 0, 0);
+  if (starts("%PDF", 4)) throw InputError("not_csv", "This is a PDF document, not CSV", 1, 0, 0);
+  if (starts("\x1F\x8B", 2))
+    throw InputError("not_csv", "This file is gzip-compressed: decompress it first (the CLI and the Node API read .csv.gz)", 1, 0, 0);
+  if (starts("\xFF\xFE", 2) || starts("\xFE\xFF", 2))
+    throw InputError("unsupported_encoding", "This file is UTF-16 (Excel \"Unicode Text\"); save it as \"CSV UTF-8\"", 1, 0, 0);
+}
+
+}  // namespace
+
+void CsvReader::start(bool at_eof) {
+  started_ = true;
+  std::string_view s(sample_);
+  int64_t skip = 0;
+  uint64_t first_line = 1;
+  stats_.encoding = "UTF-8";
+  if (s.size() >= 3 && std::memcmp(s.data(), "\xEF\xBB\xBF", 3) == 0) {
+    stats_.encoding = "UTF-8 (BOM)";
+    skip = 3;
+  } else {
+    refuse_binary(s);
+  }
+  if (opt_.encoding != "auto" && opt_.encoding != "utf-8" && opt_.encoding != "utf8")
+    throw InputError("unsupported_encoding", "Encoding \"" + opt_.encoding + "\" is not supported yet: save the file as CSV UTF-8");
+  std::string_view body = s.substr(size_t(skip));
+
+  Dialect d;
+  char sep = 0;
+  size_t sep_bytes = 0;
+  if (parse_sep_line(body, sep, sep_bytes)) {
+    d.delimiter = sep;
+    stats_.delimiter_source = "sep= line";
+    stats_.preamble_lines.add(1);
+    skip += int64_t(sep_bytes);
+    body = body.substr(sep_bytes);
+    first_line = 2;
+  }
+  if (opt_.delimiter >= 0) {
+    if (opt_.delimiter == ' ') {
+      d.whitespace = true;
+    } else {
+      d.delimiter = char(opt_.delimiter);
+    }
+    stats_.delimiter_source = "option";
+  }
+  // Sniff on whole lines only, unless this is the whole file.
+  std::string_view probe = body;
+  if (!at_eof) {
+    size_t cut = probe.find_last_of("\r\n");
+    probe = cut == std::string_view::npos ? probe : probe.substr(0, cut + 1);
+  }
+  // Candidates are compared on the first 16 KiB of whole lines: enough records, little work.
+  std::string_view head = probe;
+  if (head.size() > 16 * 1024) {
+    size_t cut = head.find_last_of("\r\n", 16 * 1024);
+    if (cut != std::string_view::npos) head = head.substr(0, cut + 1);
+  }
+  bool head_is_all = head.size() == probe.size() && at_eof;
+  Candidate best;
+  if (stats_.delimiter_source.empty()) {
+    for (char c : {',', ';', '\t', '|'}) {
+      Dialect t;
+      t.delimiter = c;
+      Candidate cand = try_dialect(t, head, head_is_all);
+      if (cand.failed || cand.modal < 2) continue;
+      if (cand.agree > best.agree || (cand.agree == best.agree && cand.modal > best.modal)) best = cand;
+    }
+    if (best.modal < 2) {
+      // Whitespace-aligned text (fixed-width exports): consistent columns split on blanks.
+      Dialect w;
+      w.whitespace = true;
+      Candidate cand = try_dialect(w, head, head_is_all);
+      if (!cand.failed && cand.modal >= 2 && cand.agree * 100 >= cand.total * 95) {
+        best = cand;
+      } else {
+        best = Candidate();
+        best.dialect.has_delimiter = false;
+        best.modal = 1;
+      }
+    }
+    d = best.dialect;
+    stats_.delimiter_source = "detected";
+  } else {
+    best = try_dialect(d, probe, at_eof);
+    if (best.modal == 0) best.modal = 1;
+  }
+  sniffed_counts_.assign(best.counts.begin(), best.counts.begin() + std::min<size_t>(50, best.counts.size()));
+  stats_.delimiter_name = delimiter_name(d);
+  uint32_t width = std::max<uint32_t>(1, best.modal);
+  tok_ = new Tokenizer(d, first_line, skip);
+  rows_ = new Rows(*this, width, opt_.header);
+  tok_->feed(sample_.data() + skip, sample_.size() - size_t(skip), *rows_);
+  check_token_error();
+  sample_.clear();
+  sample_.shrink_to_fit();
+}
+
+void CsvReader::feed(const char* p, size_t n) {
+  bytes_seen_ += int64_t(n);
+  if (!started_) {
+    sample_.append(p, n);
+    if (sample_.size() >= kSniffBytes) start(false);
+    return;
+  }
+  tok_->feed(p, n, *rows_);
+  check_token_error();
+}
+
+void CsvReader::finish() {
+  if (!started_) {
+    std::string_view s(sample_);
+    bool only_bom = s.size() == 3 && std::memcmp(s.data(), "\xEF\xBB\xBF", 3) == 0;
+    if (s.empty() || only_bom) throw InputError("empty_file", "File is empty: no header and no data rows");
+    start(true);
+  }
+  tok_->finish(*rows_);
+  check_token_error();
+  rows_->finish();
+  for (int k = 0; k < kLineEndingKinds; ++k) stats_.line_endings[k] = tok_->line_endings(LineEnding(k));
+  stats_.stray_quotes = tok_->stray_quotes();
+}
+
+std::vector<Notice> CsvReader::notices() const {
+  std::vector<Notice> out = stats_.header_notices;
+  auto add = [&](const char* code, const Tally& t, const std::string& what) {
+    if (t) out.push_back({code, std::to_string(t.count) + " " + what + " (" + describe_lines(t) + ")", t.count, t.lines});
+  };
+  add("blank_lines", stats_.blank_lines, "blank line(s) skipped");
+  add("preamble_lines", stats_.preamble_lines, "line(s) before the header skipped (title or sep= line)");
+  add("summary_lines", stats_.summary_lines, "total/summary line(s) skipped, not counted as data");
+  add("padded_rows", stats_.padded_rows, "row(s) had fewer fields than the header and were padded with empty values");
+  add("overflow_rows", stats_.overflow_rows, "row(s) had more fields than the header; the extra fields were set aside");
+  add("nul_bytes", stats_.nul_bytes, "NUL byte(s) kept inside values");
+  add("stray_quotes", stats_.stray_quotes, "quote(s) inside unquoted fields kept literally");
+  int kinds = 0;
+  for (uint64_t c : stats_.line_endings) kinds += c != 0;
+  if (stats_.line_endings[kCRCRLF]) {
+    out.push_back({"double_cr_line_endings",
+                   std::to_string(stats_.line_endings[kCRCRLF]) +
+                       " double-CR line endings (CR CR LF, a CRLF file converted twice) read as one line break each",
+                   stats_.line_endings[kCRCRLF], {}});
+  } else if (kinds > 1) {
+    static const char* const names[] = {"LF", "CRLF", "CR", "CR CR LF"};
+    std::string msg = "mixed line endings:";
+    uint64_t total = 0;
+    for (int k = 0; k < kLineEndingKinds; ++k)
+      if (stats_.line_endings[k]) {
+        msg += std::string(" ") + std::to_string(stats_.line_endings[k]) + " " + names[k];
+        total += stats_.line_endings[k];
+      }
+    out.push_back({"mixed_line_endings", msg, total, {}});
+  }
+  return out;
+}
+
+}  // namespace custlens

@@ -1,0 +1,186 @@
+// Streaming CSV reader: bytes in, chunk by chunk, records out.
+//
+// Two layers. `Tokenizer` is the byte state machine (RFC 4180 plus the line endings and
+// whitespace-aligned text real exports use); its state survives any split of the input, so
+// every chunking gives the same records. `CsvReader` sits on top: it buffers the first
+// 64 KiB to sniff the dialect (delimiter, `sep=` line, header or not, preamble), then
+// turns records into rows of a fixed width, counting every line it skips or repairs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "error.h"
+#include "io/notices.h"
+
+namespace custlens {
+
+/// How fields are separated.
+struct Dialect {
+  bool has_delimiter = true;  ///< false: one column per line
+  char delimiter = ',';
+  bool whitespace = false;  ///< fields separated by runs of blanks, no quoting (CDNOW_master.txt)
+  char quote = '"';
+};
+
+/// One record as the tokenizer produced it. Field i spans data[start(i), ends[i]).
+struct Record {
+  const char* data = nullptr;
+  const uint32_t* ends = nullptr;
+  const uint64_t* field_lines = nullptr;  ///< physical line where each field starts
+  const int64_t* field_bytes = nullptr;   ///< file offset of each field's first byte
+  const uint8_t* field_quoted = nullptr;
+  uint32_t size = 0;
+  uint64_t line = 0;  ///< physical line where the record starts (1-based)
+
+  std::string_view field(uint32_t i) const {
+    uint32_t b = i ? ends[i - 1] : 0;
+    return {data + b, ends[i] - b};
+  }
+  std::string_view bytes() const { return {data, size ? ends[size - 1] : 0}; }
+};
+
+enum LineEnding : uint8_t { kLF = 0, kCRLF, kCR, kCRCRLF, kLineEndingKinds };
+
+/// Receives complete records from the tokenizer.
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  virtual void on_record(const Record& r) = 0;
+};
+
+/// A syntax error found by the tokenizer; it stops at the first one.
+struct TokenError {
+  std::string code;
+  std::string message;
+  uint64_t line = 0;
+  uint32_t column = 0;
+  int64_t byte = -1;
+  explicit operator bool() const { return !code.empty(); }
+};
+
+/// The byte state machine. Never throws: the first syntax error is kept in error().
+class Tokenizer {
+ public:
+  /// The longest record accepted; longer ones are an error, never truncated.
+  static constexpr size_t kMaxRecordBytes = size_t(64) << 20;
+
+  explicit Tokenizer(const Dialect& d, uint64_t first_line = 1, int64_t first_byte = 0);
+
+  /// Feeds bytes; calls sink.on_record for each record completed. `max_records` stops
+  /// early (used when sniffing).
+  void feed(const char* p, size_t n, RecordSink& sink);
+  /// End of input: flushes the last record, reports an unterminated quote.
+  void finish(RecordSink& sink);
+
+  const TokenError& error() const { return error_; }
+  uint64_t line_endings(LineEnding k) const { return endings_[k]; }
+  const Tally& stray_quotes() const { return stray_quotes_; }
+  uint64_t line() const { return line_; }
+
+ private:
+  enum State : uint8_t { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted, kWsSkip, kAfterCR, kAfterCRCR };
+
+  void start_field(int64_t byte, bool quoted);
+  void end_field();
+  void end_record(RecordSink& sink);
+  void fail(const char* code, std::string message, uint64_t line, uint32_t column, int64_t byte);
+
+  Dialect d_;
+  State state_ = kFieldStart;
+  bool field_open_ = false;
+  bool quoted_cr_ = false;  // a CR inside quotes: a following LF is the same line break
+  uint64_t line_;
+  uint64_t record_line_ = 0;
+  int64_t base_;  // file offset of the current chunk's first byte
+  uint8_t special_[256];
+  uint8_t quoted_special_[256];
+  std::string buf_;
+  std::vector<uint32_t> ends_;
+  std::vector<uint64_t> field_lines_;
+  std::vector<int64_t> field_bytes_;
+  std::vector<uint8_t> field_quoted_;
+  uint64_t endings_[kLineEndingKinds] = {};
+  Tally stray_quotes_;
+  TokenError error_;
+};
+
+/// Options for reading one file. Defaults sniff everything.
+struct CsvOptions {
+  int delimiter = -1;  ///< -1 sniff; otherwise the byte; ' ' means whitespace-aligned
+  int header = -1;     ///< -1 detect, 0 no header row, 1 header row
+  std::string encoding = "auto";  ///< "auto" or "utf-8"
+};
+
+/// Receives the header once, then rows of exactly columns.size() fields.
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  virtual void on_header(const std::vector<std::string>& columns, bool has_header) = 0;
+  /// `row_hash` identifies the record's exact content (duplicate-line detection).
+  virtual void on_row(uint64_t line, const std::string_view* fields, uint64_t row_hash) = 0;
+};
+
+/// What the reader saw and did, for the data-quality report.
+struct CsvStats {
+  uint64_t records_read = 0;  ///< every record after the header (blank, preamble and summary included)
+  uint64_t rows = 0;          ///< rows handed to the sink
+  Tally blank_lines;
+  Tally preamble_lines;       ///< lines before the header (titles, `sep=`)
+  Tally summary_lines;        ///< totals/footer lines (合计, Total:)
+  Tally padded_rows;          ///< fewer fields than the header: padded with empty values
+  Tally overflow_rows;        ///< more fields than the header: extras set aside
+  Tally nul_bytes;
+  Tally stray_quotes;
+  uint64_t line_endings[kLineEndingKinds] = {};
+  std::string encoding;       ///< "UTF-8", "UTF-8 (BOM)"
+  std::string delimiter_name; ///< ",", ";", "tab", "|", "whitespace", "none"
+  std::string delimiter_source;  ///< "detected", "sep= line", "option"
+  bool has_header = false;
+  std::string header_source;  ///< "detected" or "option"
+  std::vector<std::string> columns;
+  std::vector<Notice> header_notices;  ///< renamed or dropped columns
+};
+
+class CsvReader {
+ public:
+  /// Bytes buffered before the dialect is sniffed.
+  static constexpr size_t kSniffBytes = 64 * 1024;
+
+  CsvReader(const CsvOptions& opt, RowSink& sink);
+  ~CsvReader();
+  CsvReader(const CsvReader&) = delete;
+  CsvReader& operator=(const CsvReader&) = delete;
+
+  /// Feeds the next chunk (any size, any split point). Throws InputError.
+  void feed(const char* p, size_t n);
+  /// End of file. Throws InputError (empty file, unterminated quote, ragged file).
+  void finish();
+
+  const CsvStats& stats() const { return stats_; }
+  /// Warnings as shown to the user, built from the stats.
+  std::vector<Notice> notices() const;
+
+ private:
+  class Rows;
+  void start(bool at_eof);
+  void check_token_error();
+
+  CsvOptions opt_;
+  RowSink& sink_;
+  CsvStats stats_;
+  std::string sample_;
+  bool started_ = false;
+  bool bom_checked_ = false;
+  int64_t bytes_seen_ = 0;
+  std::vector<uint32_t> sniffed_counts_;  // field counts of the first records, for messages
+  Tokenizer* tok_ = nullptr;
+  Rows* rows_ = nullptr;
+};
+
+/// True when a cell reads as a number or a date (used to tell a header row from data).
+bool looks_like_data(std::string_view cell);
+
+}  // namespace custlens

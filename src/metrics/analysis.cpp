@@ -1,0 +1,519 @@
+#include "metrics/analysis.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "data/status.h"
+#include "io/values.h"
+
+namespace custlens {
+
+const char* const kSegmentNames[11] = {"Champions",      "Loyal Customers", "Potential Loyalists",
+                                       "New Customers",  "Promising",       "Need Attention",
+                                       "About to Sleep", "At Risk",         "Can't Lose Them",
+                                       "Hibernating",    "Lost"};
+
+// metrics.md section 5, rows R = 1..5, columns FM = 1..5 (indices into kSegmentNames).
+const uint8_t kSegmentGrid[5][5] = {
+    /* R=1 */ {10, 9, 7, 8, 8},
+    /* R=2 */ {9, 7, 7, 7, 8},
+    /* R=3 */ {6, 5, 1, 1, 1},
+    /* R=4 */ {4, 2, 1, 0, 0},
+    /* R=5 */ {3, 2, 1, 0, 0},
+};
+
+uint8_t rfm_score(uint64_t worse, uint64_t ties, uint64_t n) {
+  // 1 + floor(5 (w + t/2) / n), in integers: floor(5 (2w + t) / 2n).
+  return uint8_t(1 + (5 * (2 * worse + ties)) / (2 * n));
+}
+
+int32_t month_index(int32_t day) {
+  int32_t y, m, d;
+  civil_from_days(day, y, m, d);
+  return y * 12 + (m - 1);
+}
+
+std::string month_label(int32_t month) {
+  int32_t y = month / 12, m = month % 12 + 1;
+  return std::to_string(y) + (m < 10 ? "-0" : "-") + std::to_string(m);
+}
+
+namespace {
+
+constexpr double kScale = double(kAmountScale);
+
+int32_t months_per(Granularity g) { return g == Granularity::month ? 1 : g == Granularity::quarter ? 3 : 12; }
+
+// Period p's index for a month index.
+int32_t period_of_month(int32_t month, Granularity g) {
+  int32_t k = months_per(g);
+  return month >= 0 ? month / k : -((-month + k - 1) / k);
+}
+
+std::string period_label(int32_t p, Granularity g) {
+  if (g == Granularity::month) return month_label(p);
+  if (g == Granularity::quarter) return std::to_string(p / 4) + "-Q" + std::to_string(p % 4 + 1);
+  return std::to_string(p);
+}
+
+int32_t period_start_day(int32_t p, Granularity g) {
+  int32_t m = p * months_per(g);
+  return days_from_civil(m / 12, m % 12 + 1, 1);
+}
+
+std::optional<double> ratio(double a, double b) {
+  if (b == 0) return std::nullopt;
+  return a / b;
+}
+
+// Scores 1..5 for values where a larger value is better (sign flips recency): one sort,
+// then one walk over runs of equal values.
+void score_column(const std::vector<double>& values, std::vector<uint8_t>& out) {
+  size_t n = values.size();
+  out.assign(n, 0);
+  std::vector<uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return values[x] < values[y]; });
+  for (size_t b = 0; b < n;) {
+    size_t e = b + 1;
+    while (e < n && values[order[e]] == values[order[b]]) ++e;
+    uint8_t score = rfm_score(b, e - b, n);
+    for (size_t k = b; k < e; ++k) out[order[k]] = score;
+    b = e;
+  }
+}
+
+}  // namespace
+
+Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
+  Analysis a;
+  a.options = opt;
+  const size_t nlines = t.lines(), norders = t.orders();
+
+  // 1. Statuses: the table's words, then the user's choices.
+  std::vector<uint8_t> status_excluded(t.statuses.size(), 0);
+  std::vector<StatusCount> status_counts(t.statuses.size());
+  for (uint32_t s = 0; s < t.statuses.size(); ++s) {
+    std::string_view word = t.statuses.get(s);
+    StatusClass c = classify_status(word);
+    std::string norm = normalize_status(word);
+    for (const auto& e : opt.exclude_statuses)
+      if (normalize_status(e) == norm) c.excluded = true, c.known = true;
+    for (const auto& e : opt.include_statuses)
+      if (normalize_status(e) == norm) c.excluded = false, c.known = true;
+    status_excluded[s] = c.excluded;
+    status_counts[s].status = std::string(word);
+    status_counts[s].excluded = c.excluded;
+    status_counts[s].known = c.known;
+  }
+
+  // 2. Date range over used lines.
+  int32_t lo = std::numeric_limits<int32_t>::max(), hi = std::numeric_limits<int32_t>::min();
+  for (size_t i = 0; i < nlines; ++i) {
+    if (t.line_flags[i] & kLineRejected) continue;
+    lo = std::min(lo, t.line_day[i]);
+    hi = std::max(hi, t.line_day[i]);
+  }
+  if (lo > hi) {
+    a.empty = true;
+    a.as_of_source = "data";
+    return a;
+  }
+  a.as_of = opt.as_of ? *opt.as_of : hi;
+  a.as_of_source = opt.as_of ? "option" : "data";
+  a.first_date = lo;
+  if (a.first_date > a.as_of) {
+    a.empty = true;
+    return a;
+  }
+
+  // 3. Orders from their lines (lines after as_of are ignored, and counted).
+  std::vector<int64_t> gross(norders, 0), first_amount(norders, 0);
+  std::vector<int32_t> order_day(norders, 0);
+  std::vector<uint32_t> lines_n(norders, 0), lines_with_amount(norders, 0);
+  std::vector<uint8_t> first_has_amount(norders, 0), negative(norders, 0), seen(norders, 0);
+  std::vector<uint16_t> order_file(norders, 0);
+  for (size_t i = 0; i < nlines; ++i) {
+    uint8_t fl = t.line_flags[i];
+    if (fl & kLineRejected) continue;
+    uint32_t o = t.line_order[i];
+    if (t.line_day[i] > a.as_of) {
+      ++a.rows_after_as_of;
+      a.rows_after_as_of_lines.add(t.line_number[i]);
+      continue;
+    }
+    if (!seen[o]) {
+      seen[o] = 1;
+      order_day[o] = t.line_day[i];
+      first_has_amount[o] = fl & kLineHasAmount;
+      first_amount[o] = t.line_amount[i];
+      order_file[o] = t.line_file[i];
+    }
+    ++lines_n[o];
+    if (fl & kLineHasAmount) {
+      ++lines_with_amount[o];
+      gross[o] += t.line_amount[i];
+    }
+    if (fl & (kLineNegQty | kLineNegAmount)) negative[o] = 1;
+  }
+
+  // 4. Classify: excluded by status, purchase, or return (metrics.md section 1, "the rule").
+  enum : uint8_t { kIgnored = 0, kPurchase, kReturn, kExcluded };
+  std::vector<uint8_t> kind(norders, kIgnored);
+  std::vector<int64_t> net(norders, 0);
+  int64_t revenue_units = 0, purchase_units = 0, return_units = 0, guest_units = 0;
+  for (uint32_t o = 0; o < norders; ++o) {
+    if (!seen[o]) {
+      ++a.orders_after_as_of;
+      continue;
+    }
+    ++a.orders_total;
+    uint32_t st = t.order_status[o];
+    ++status_counts[st].orders;
+    status_counts[st].rows += lines_n[o];
+    if (status_excluded[st]) {
+      kind[o] = kExcluded;
+      ++a.excluded_orders;
+      continue;
+    }
+    int64_t g = gross[o];
+    if (lines_with_amount[o] != lines_n[o]) {
+      if (first_has_amount[o] && lines_with_amount[o] == 1) {
+        g = first_amount[o];  // an order total on the first line only (Shopify's Total)
+      } else {
+        ++a.partial_amount_orders;  // some lines carry amounts, some not: sum what is there
+      }
+    }
+    bool refunds_apply = order_file[o] < t.amount_is_net.size() ? !t.amount_is_net[order_file[o]] : true;
+    int64_t refunded = refunds_apply ? t.order_refunded[o] : 0;
+    int64_t n = g - refunded;
+    net[o] = n;
+    bool purchase = n > 0 || (n == 0 && !negative[o] && refunded == 0);
+    kind[o] = purchase ? kPurchase : kReturn;
+    revenue_units += n;
+    if (purchase) {
+      ++a.purchases;
+      purchase_units += n;
+      if (n == 0) ++a.zero_value_purchases;
+    } else {
+      ++a.returns;
+      return_units += n;
+    }
+    if (t.order_customer[o] == Interner::kNone) {
+      guest_units += n;
+      purchase ? ++a.guest_purchases : ++a.guest_returns;
+    }
+  }
+  a.guest_revenue = double(guest_units) / kScale;
+  for (uint32_t s = 0; s < status_counts.size(); ++s)
+    if (status_counts[s].orders && !(s == 0 && status_counts[s].status.empty())) a.statuses.push_back(status_counts[s]);
+
+  // 5. Periods.
+  Granularity g = opt.period;
+  int32_t month_first = month_index(a.first_date), month_last = month_index(a.as_of);
+  int32_t p0 = period_of_month(month_first, g), p1 = period_of_month(month_last, g);
+  size_t np = size_t(p1 - p0 + 1);
+  for (int32_t p = p0; p <= p1; ++p) {
+    Period per;
+    per.label = period_label(p, g);
+    int32_t cal_start = period_start_day(p, g), cal_end = period_start_day(p + 1, g) - 1;
+    per.start = std::max(cal_start, a.first_date);
+    per.end = std::min(cal_end, a.as_of);
+    per.partial = per.start != cal_start || per.end != cal_end;
+    a.periods.push_back(per);
+  }
+  std::vector<double> per_revenue(np, 0), per_id_revenue(np, 0);
+  std::vector<uint64_t> per_orders(np, 0), per_id_orders(np, 0), per_customers(np, 0), per_repeat(np, 0),
+      per_returning(np, 0);
+
+  // Month index per order (one civil conversion per order, reused below).
+  std::vector<int32_t> order_month(norders, 0);
+  for (uint32_t o = 0; o < norders; ++o) {
+    if (kind[o] != kPurchase && kind[o] != kReturn) continue;
+    order_month[o] = month_index(order_day[o]);
+    size_t p = size_t(period_of_month(order_month[o], g) - p0);
+    per_revenue[p] += double(net[o]) / kScale;
+    if (kind[o] == kPurchase) ++per_orders[p];
+  }
+
+  // 6. Customers: orders grouped by customer (a counting sort), then each customer's
+  // orders by day.
+  const uint32_t ncust_ids = uint32_t(t.customers.size());
+  a.has_customers = t.any_customer_column;
+  std::vector<uint32_t> start(ncust_ids + 1, 0);
+  for (uint32_t o = 0; o < norders; ++o)
+    if ((kind[o] == kPurchase || kind[o] == kReturn) && t.order_customer[o] != Interner::kNone)
+      ++start[t.order_customer[o] + 1];
+  for (uint32_t c = 0; c < ncust_ids; ++c) start[c + 1] += start[c];
+  std::vector<uint32_t> by_customer(start[ncust_ids]);
+  {
+    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
+    for (uint32_t o = 0; o < norders; ++o)
+      if ((kind[o] == kPurchase || kind[o] == kReturn) && t.order_customer[o] != Interner::kNone)
+        by_customer[fill[t.order_customer[o]]++] = o;
+  }
+
+  int32_t nmonths = month_last - month_first + 1;
+  a.month0 = month_first;
+  a.monthly_active.assign(size_t(nmonths), 0);
+  a.cohort_size.assign(size_t(nmonths), 0);
+  a.cohort_active.resize(size_t(nmonths));
+  a.cohort_revenue.resize(size_t(nmonths));
+  for (int32_t i = 0; i < nmonths; ++i) {
+    a.cohort_active[size_t(i)].assign(size_t(nmonths - i), 0);
+    a.cohort_revenue[size_t(i)].assign(size_t(nmonths - i), 0);
+  }
+
+  CustomerColumns& cc = a.customers;
+  uint64_t repeat_customers = 0, identified_purchases = 0;
+  int64_t identified_spend = 0;
+  std::vector<uint32_t> period_purchases(np, 0);  // scratch per customer
+  std::vector<uint8_t> period_touched(np, 0);
+  std::vector<size_t> touched;
+  std::vector<std::pair<int32_t, uint32_t>> mine;  // (day, order)
+  for (uint32_t c = 0; c < ncust_ids; ++c) {
+    uint32_t b = start[c], e = start[c + 1];
+    if (b == e) continue;
+    mine.clear();
+    for (uint32_t k = b; k < e; ++k) mine.emplace_back(order_day[by_customer[k]], by_customer[k]);
+    std::sort(mine.begin(), mine.end());
+    uint32_t purchases = 0, days = 0;
+    int32_t first = 0, last = 0, prev_day = std::numeric_limits<int32_t>::min();
+    int64_t spend = 0, repeat = 0;
+    for (auto& [day, o] : mine) {
+      spend += net[o];
+      if (kind[o] != kPurchase) continue;
+      if (purchases == 0) first = day;
+      last = day;
+      ++purchases;
+      if (day != prev_day) ++days, prev_day = day;
+      if (day > first) repeat += net[o];
+    }
+    if (purchases == 0) {  // returns only (of purchases made before the data starts)
+      ++a.returns_without_purchase_customers;
+      a.returns_without_purchase_revenue += double(spend) / kScale;
+      continue;
+    }
+    cc.ids.push_back(c);
+    cc.first_purchase.push_back(first);
+    cc.last_purchase.push_back(last);
+    cc.orders.push_back(purchases);
+    cc.total_spend.push_back(double(spend) / kScale);
+    cc.mean_order_value.push_back(double(spend) / kScale / purchases);
+    cc.repeat_spend.push_back(double(repeat) / kScale);
+    cc.recency_days.push_back(a.as_of - last);
+    cc.btyd_frequency.push_back(days - 1);
+    cc.t_x.push_back(last - first);
+    cc.T.push_back(a.as_of - first);
+    cc.btyd_monetary.push_back(days > 1 ? double(repeat) / kScale / (days - 1) : 0.0);
+    int32_t cohort = month_index(first);
+    cc.cohort.push_back(cohort);
+    if (purchases >= 2) ++repeat_customers;
+    identified_purchases += purchases;
+    identified_spend += spend;
+
+    // Months: actives, cohort cells (purchases make a customer active; revenue counts returns too).
+    size_t ci = size_t(cohort - month_first);
+    ++a.cohort_size[ci];
+    int32_t last_month = std::numeric_limits<int32_t>::min();
+    for (auto& [day, o] : mine) {
+      int32_t m = order_month[o];
+      if (m < cohort) continue;  // a return dated before the first purchase
+      a.cohort_revenue[ci][size_t(m - cohort)] += double(net[o]) / kScale;
+      if (kind[o] != kPurchase || m == last_month) continue;
+      last_month = m;
+      ++a.monthly_active[size_t(m - month_first)];
+      ++a.cohort_active[ci][size_t(m - cohort)];
+    }
+    // Periods: customers, repeaters, returning customers, identified revenue.
+    for (auto& [day, o] : mine) {
+      size_t p = size_t(period_of_month(order_month[o], g) - p0);
+      per_id_revenue[p] += double(net[o]) / kScale;
+      if (kind[o] != kPurchase) continue;
+      ++per_id_orders[p];
+      if (!period_touched[p]) period_touched[p] = 1, touched.push_back(p);
+      ++period_purchases[p];
+    }
+    for (size_t p : touched) {
+      ++per_customers[p];
+      if (period_purchases[p] >= 2) ++per_repeat[p];
+      if (first < a.periods[p].start) ++per_returning[p];
+      period_purchases[p] = 0;
+      period_touched[p] = 0;
+    }
+    touched.clear();
+  }
+
+  // 7. RFM scores and segments.
+  size_t n = cc.size();
+  {
+    std::vector<double> r(n), f(n), m(n);
+    for (size_t i = 0; i < n; ++i) {
+      r[i] = -double(cc.recency_days[i]);  // more recent is better
+      f[i] = double(cc.orders[i]);
+      m[i] = cc.mean_order_value[i];
+    }
+    score_column(r, cc.r_score);
+    score_column(f, cc.f_score);
+    score_column(m, cc.m_score);
+    cc.segment.resize(n);
+    a.segments.resize(11);
+    for (int s = 0; s < 11; ++s) a.segments[size_t(s)].name = kSegmentNames[s];
+    bool used[3][6] = {};
+    for (size_t i = 0; i < n; ++i) {
+      int fm = (cc.f_score[i] + cc.m_score[i]) / 2;
+      uint8_t seg = kSegmentGrid[cc.r_score[i] - 1][fm - 1];
+      cc.segment[i] = seg;
+      ++a.segments[seg].customers;
+      a.segments[seg].revenue += cc.total_spend[i];
+      used[0][cc.r_score[i]] = used[1][cc.f_score[i]] = used[2][cc.m_score[i]] = true;
+    }
+    for (int k = 0; k < 3; ++k)
+      for (int s = 1; s <= 5; ++s) a.score_levels[k] += used[k][s];
+  }
+
+  // 8. Channels.
+  if (t.any_channel_column) {
+    std::vector<Analysis::ChannelRow> rows(t.channels.size() + 1);
+    for (uint32_t o = 0; o < norders; ++o) {
+      if (kind[o] != kPurchase && kind[o] != kReturn) continue;
+      size_t ch = t.order_channel[o] == Interner::kNone ? t.channels.size() : t.order_channel[o];
+      (kind[o] == kPurchase ? rows[ch].orders : rows[ch].returns)++;
+      rows[ch].revenue += double(net[o]) / kScale;
+    }
+    for (size_t ch = 0; ch <= t.channels.size(); ++ch) {
+      if (!rows[ch].orders && !rows[ch].returns) continue;
+      rows[ch].channel = ch < t.channels.size() ? std::string(t.channels.get(uint32_t(ch))) : "";
+      a.channels.push_back(rows[ch]);
+    }
+    std::sort(a.channels.begin(), a.channels.end(),
+              [](const auto& x, const auto& y) { return x.channel < y.channel; });
+  }
+
+  // 9. Headline metrics.
+  const double revenue = double(revenue_units) / kScale;
+  const double customers = double(n);
+  const char* no_customers = t.any_customer_column ? "no customer has a purchase in the range"
+                                                   : "needs a customer column (customer_id)";
+  auto add = [&](Metric m) { a.metrics.push_back(std::move(m)); };
+  add({"revenue", revenue, "currency", "sum of net order amounts over purchases and returns (guest orders included)",
+       {{"purchases_revenue", double(purchase_units) / kScale},
+        {"returns_revenue", double(return_units) / kScale},
+        {"guest_revenue", a.guest_revenue}},
+       ""});
+  add({"orders", double(a.purchases), "count", "purchases: orders that are not returns and not excluded by status",
+       {{"orders_seen", double(a.orders_total)},
+        {"returns", double(a.returns)},
+        {"excluded_by_status", double(a.excluded_orders)},
+        {"guest_purchases", double(a.guest_purchases)}},
+       ""});
+  {
+    Metric m{"customers", std::nullopt, "count", "distinct customer_ids with at least one purchase", {}, ""};
+    if (t.any_customer_column) m.value = customers; else m.reason = no_customers;
+    add(m);
+  }
+  {
+    Metric m{"aov", ratio(revenue, double(a.purchases)), "currency", "revenue / orders (guest orders included)",
+             {{"revenue", revenue}, {"orders", double(a.purchases)}}, ""};
+    if (!m.value) m.reason = "no purchases";
+    add(m);
+  }
+  double id_spend = double(identified_spend) / kScale;
+  {
+    Metric m{"customer_aov", ratio(id_spend, double(identified_purchases)), "currency",
+             "net revenue of identified customers (their purchases and returns) / their purchases",
+             {{"customer_revenue", id_spend}, {"customer_purchases", double(identified_purchases)}}, ""};
+    if (!m.value) m.reason = no_customers;
+    add(m);
+  }
+  {
+    double years = double(a.as_of - a.first_date + 1) / 365.25;
+    Metric m{"purchase_frequency", std::nullopt, "count",
+             "purchases by identified customers / customers / years, years = (as_of − first date + 1) / 365.25",
+             {{"customer_purchases", double(identified_purchases)}, {"customers", customers}, {"years", years}}, ""};
+    if (!n) m.reason = no_customers;
+    else if (a.as_of - a.first_date + 1 < 90) m.reason = "the data span fewer than 90 days; see the per-period series";
+    else m.value = double(identified_purchases) / customers / years;
+    add(m);
+  }
+  {
+    Metric m{"repeat_purchase_rate", ratio(double(repeat_customers), customers), "ratio",
+             "customers with >= 2 purchases / customers with >= 1 purchase",
+             {{"repeat_customers", double(repeat_customers)}, {"customers", customers}}, ""};
+    if (!m.value) m.reason = no_customers;
+    add(m);
+  }
+  add({"returning_customer_share", std::nullopt, "ratio",
+       "customers purchasing in the period who had purchased before it / customers purchasing in the period",
+       {}, "defined per period: see series.returning_customer_share"});
+
+  // 10. Series.
+  auto series = [&](const char* id, const char* unit) -> Series& {
+    a.series.push_back({id, unit, std::vector<std::optional<double>>(np), std::vector<std::string>(np)});
+    return a.series.back();
+  };
+  {
+    Series& s = series("revenue", "currency");
+    for (size_t p = 0; p < np; ++p) s.values[p] = per_revenue[p];
+  }
+  {
+    Series& s = series("orders", "count");
+    for (size_t p = 0; p < np; ++p) s.values[p] = double(per_orders[p]);
+  }
+  {
+    Series& s = series("aov", "currency");
+    for (size_t p = 0; p < np; ++p)
+      if (!(s.values[p] = ratio(per_revenue[p], double(per_orders[p])))) s.reasons[p] = "no purchases";
+  }
+  if (t.any_customer_column) {
+    Series& s1 = series("customers", "count");
+    for (size_t p = 0; p < np; ++p) s1.values[p] = double(per_customers[p]);
+    Series& s2 = series("customer_aov", "currency");
+    for (size_t p = 0; p < np; ++p)
+      if (!(s2.values[p] = ratio(per_id_revenue[p], double(per_id_orders[p])))) s2.reasons[p] = "no customer purchases";
+    Series& s3 = series("purchase_frequency", "count");
+    for (size_t p = 0; p < np; ++p)
+      if (!(s3.values[p] = ratio(double(per_id_orders[p]), double(per_customers[p])))) s3.reasons[p] = "no customers";
+    Series& s4 = series("repeat_purchase_rate", "ratio");
+    for (size_t p = 0; p < np; ++p)
+      if (!(s4.values[p] = ratio(double(per_repeat[p]), double(per_customers[p])))) s4.reasons[p] = "no customers";
+    Series& s5 = series("returning_customer_share", "ratio");
+    for (size_t p = 0; p < np; ++p)
+      if (!(s5.values[p] = ratio(double(per_returning[p]), double(per_customers[p])))) s5.reasons[p] = "no customers";
+  }
+
+  // 11. Warnings about what the rules did.
+  auto warn = [&](const char* code, uint64_t count, std::string msg, std::vector<uint64_t> lines = {}) {
+    if (count) a.warnings.push_back({code, std::move(msg), count, std::move(lines)});
+  };
+  warn("guest_orders", a.guest_purchases + a.guest_returns,
+       std::to_string(a.guest_purchases) + " purchase(s) and " + std::to_string(a.guest_returns) +
+           " return(s) have no customer id (guest orders): they count in revenue, orders and aov, not in "
+           "customer metrics");
+  warn("rows_after_as_of", a.rows_after_as_of,
+       std::to_string(a.rows_after_as_of) + " row(s) dated after as_of " + format_day(a.as_of) + " are ignored",
+       a.rows_after_as_of_lines.lines);
+  warn("returns_without_purchase", a.returns_without_purchase_customers,
+       std::to_string(a.returns_without_purchase_customers) +
+           " customer id(s) have returns but no purchase in the data (returns of earlier purchases): their returns count "
+           "in revenue only");
+  warn("partial_amount_orders", a.partial_amount_orders,
+       std::to_string(a.partial_amount_orders) +
+           " order(s) have amounts on some lines but not all: the amounts present were summed");
+  warn("zero_value_purchases", a.zero_value_purchases,
+       std::to_string(a.zero_value_purchases) + " purchase(s) have a net amount of 0 (free items, promotions): counted as purchases");
+  for (const auto& s : a.statuses)
+    if (!s.known)
+      warn("unknown_status", s.orders,
+           "status \"" + s.status + "\" (" + std::to_string(s.orders) +
+               " orders) is not in the status table: counted as a sale; exclude it if it is not one");
+  if (n && a.score_levels[1] < 5)
+    warn("few_frequency_levels", 1,
+         "F has only " + std::to_string(a.score_levels[1]) +
+             " distinct score(s): many customers share the same number of purchases (e.g. one-time buyers), so "
+             "they share a score");
+  return a;
+}
+
+}  // namespace custlens
