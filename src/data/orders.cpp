@@ -277,7 +277,12 @@ void OrdersLoader::resolve_dates() {
   }
   DateOrder order = opt_.date_order;
   std::string label = column_label(columns_, c_date_);
-  if (order != DateOrder::unknown) {
+  bool any_ambiguous = std::any_of(pending_dates_.begin(), pending_dates_.end(),
+                                   [](const PendingDate& p) { return p.raw.first != p.raw.second; });
+  if (order == DateOrder::unknown && !day_first_evidence_ && !month_first_evidence_ && !any_ambiguous) {
+    order = DateOrder::mdy;  // every cell has day == month (5/5/2024): the order cannot matter
+    report_.date_order_source = "day equals month in every cell";
+  } else if (order != DateOrder::unknown) {
     report_.date_order_source = "option";
   } else if (day_first_evidence_ && month_first_evidence_) {
     throw InputError("contradictory_dates",

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything custlens needs on a fresh Debian machine (idempotent, quick when done).
+# Debian packages: the compilers and test tools; npm: playwright-core for browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(build-essential cmake emscripten catch2 nlohmann-json3-dev chromium python3 python3-pandas time
+      fonts-noto-cjk)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+if grep -q '"devDependencies"' package.json && [[ ! -d node_modules ]]; then
+  npm install --no-audit --no-fund
+fi
