@@ -12,7 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string ok(json j = json::object()) {
+std::string ok(nlohmann::ordered_json j = nlohmann::ordered_json::object()) {
   j["ok"] = true;
   return j.dump();
 }
@@ -156,7 +156,7 @@ std::string Engine::end_load() {
   std::string r = guarded([&] {
     if (!loader_) throw InputError("no_load", "end_load() without begin_load()");
     const FileReport& f = loader_->finish();
-    json out = {{"file", file_report_json(f)}};
+    nlohmann::ordered_json out = {{"file", file_report_json(f)}};
     loader_.reset();
     loading_table_.clear();
     loading_file_.clear();
@@ -180,7 +180,7 @@ std::string Engine::analyze(const std::string& options_json) {
     if (orders_.files.empty()) throw InputError("no_orders", "Load an orders file first");
     AnalyzeOptions o = analyze_options(parse_options(options_json));
     last_ = custlens::analyze(orders_, o);
-    json r = report_json(orders_, *last_, version());
+    nlohmann::ordered_json r = report_json(orders_, *last_, version());
     r["ok"] = true;
     return r.dump();
   });
@@ -188,7 +188,7 @@ std::string Engine::analyze(const std::string& options_json) {
 
 std::string Engine::customers_json() const {
   if (!last_) return fail("no_analysis", "Run analyze() first");
-  json j = customer_columns_json(orders_, last_->customers);
+  nlohmann::ordered_json j = customer_columns_json(orders_, last_->customers);
   j["ok"] = true;
   return j.dump();
 }

@@ -4,7 +4,7 @@
 
 namespace custlens {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 namespace {
 

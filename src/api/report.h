@@ -11,8 +11,8 @@ namespace custlens {
 /// Schema version written in every report.
 constexpr const char* kReportSchema = "custlens.report/1";
 
-nlohmann::json file_report_json(const FileReport& f);
-nlohmann::json report_json(const OrdersTable& t, const Analysis& a, const char* engine_version);
-nlohmann::json customer_columns_json(const OrdersTable& t, const CustomerColumns& c);
+nlohmann::ordered_json file_report_json(const FileReport& f);
+nlohmann::ordered_json report_json(const OrdersTable& t, const Analysis& a, const char* engine_version);
+nlohmann::ordered_json customer_columns_json(const OrdersTable& t, const CustomerColumns& c);
 
 }  // namespace custlens

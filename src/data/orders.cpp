@@ -27,6 +27,10 @@ OrdersLoader::OrdersLoader(OrdersTable& table, std::string file_name, OrderLoadO
   if (t_.statuses.size() == 0) t_.statuses.intern("");
   mark_statuses_ = t_.statuses.size();
   mark_channels_ = t_.channels.size();
+  // Overlap check against earlier files: a hash set, built only when there are earlier files
+  // (one file alone pays nothing for it).
+  for (; t_.earlier_rows_files < t_.file_hashes.size(); ++t_.earlier_rows_files)
+    for (uint64_t h : t_.file_hashes[t_.earlier_rows_files]) t_.earlier_rows.insert(h);
   reader_ = std::make_unique<CsvReader>(opt_.csv, *this);
 }
 
@@ -126,12 +130,12 @@ void OrdersLoader::reject(const std::string& reason, uint64_t line) {
 }
 
 void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t row_hash) {
-  if (t_.loaded_rows.contains(row_hash)) {
+  if (t_.earlier_rows.size() && t_.earlier_rows.contains(row_hash)) {
     report_.skipped["overlap duplicate (same line in an earlier file)"].add(line);
     ++report_.rows_skipped;
     return;
   }
-  if (!file_rows_.insert(row_hash)) report_.duplicate_lines.add(line);
+  row_hashes_.emplace_back(row_hash, uint32_t(line));
 
   // Date.
   std::string_view date_cell = trim(f[c_date_]);
@@ -160,6 +164,7 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
   // Order: a further line of a known order, or a new one.
   uint32_t order = Interner::kNone;
   bool new_order = true;
+  bool lookup_later = false;
   std::string_view order_key;
   if (c_order_ >= 0) {
     order_key = clean_id(f[c_order_]);
@@ -168,9 +173,13 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     } else if (prev_order_ != Interner::kNone && order_key == t_.order_ids.get(prev_order_)) {
       order = prev_order_;  // the next line of the same order: the common case in line-item exports
       new_order = false;
-    } else {
+    } else if (c_amount_ >= 0 && trim(f[c_amount_]).empty()) {
+      // Whether a line without an amount is rejected depends on its order existing.
       order = t_.order_ids.find(order_key);
       new_order = order == Interner::kNone;
+    } else {
+      new_order = false;
+      lookup_later = true;  // one probe, at the end, once the line is known to be used
     }
   }
 
@@ -230,19 +239,35 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
   }
   if (amount < 0) flags |= kLineNegAmount;
 
-  // A new order takes its order-level fields from this, its first line.
-  if (new_order) {
-    int64_t refunded = 0;
-    if (c_refund_ >= 0 && !opt_.amount_is_net) {
-      std::string_view rc = trim(f[c_refund_]);
-      ParsedAmount r;
-      if (!rc.empty() && !parse_amount(rc, opt_.decimal_mark, r)) {
+  // The refunded amount is an order-level field: read it now, use it if the order is new.
+  int64_t refunded = 0;
+  if (c_refund_ >= 0 && !opt_.amount_is_net) {
+    std::string_view rc = trim(f[c_refund_]);
+    ParsedAmount r;
+    if (!rc.empty() && !parse_amount(rc, opt_.decimal_mark, r)) {
+      if (lookup_later) {
+        order = t_.order_ids.find(order_key);
+        new_order = order == Interner::kNone;
+        lookup_later = false;
+      }
+      if (new_order) {
         reject("refunded amount unreadable (" + column_label(columns_, c_refund_) + ")", line);
         return;
       }
-      if (!rc.empty()) refunded = r.units < 0 ? -r.units : r.units;  // some exports write refunds negative
+    } else if (!rc.empty()) {
+      refunded = r.units < 0 ? -r.units : r.units;  // some exports write refunds negative
     }
-    order = c_order_ >= 0 && !order_key.empty() ? t_.order_ids.intern(order_key) : uint32_t(t_.orders());
+  }
+  if (lookup_later) {
+    size_t before = t_.order_ids.size();
+    order = t_.order_ids.intern(order_key);
+    new_order = order == before;
+  }
+
+  // A new order takes its order-level fields from this, its first line.
+  if (new_order) {
+    if (order == Interner::kNone)
+      order = c_order_ >= 0 && !order_key.empty() ? t_.order_ids.intern(order_key) : uint32_t(t_.orders());
     uint32_t customer = Interner::kNone;
     if (c_customer_ >= 0) {
       std::string_view id = clean_id(f[c_customer_]);
@@ -352,10 +377,51 @@ void OrdersLoader::resolve_amounts() {
     for (const auto& p : pending_amounts_) t_.line_amount[p.line_index] = p.alt;
 }
 
+namespace {
+
+// LSD radix sort of (hash, line) pairs by hash: sequential passes instead of a hash table's
+// random accesses, which dominate on millions of rows.
+void radix_sort_by_hash(std::vector<std::pair<uint64_t, uint32_t>>& v) {
+  if (v.size() < 4096) {
+    std::sort(v.begin(), v.end());
+    return;
+  }
+  std::vector<std::pair<uint64_t, uint32_t>> tmp(v.size());
+  std::vector<uint32_t> count(1 << 16);
+  for (int shift = 0; shift < 64; shift += 16) {
+    std::fill(count.begin(), count.end(), 0);
+    for (const auto& p : v) ++count[(p.first >> shift) & 0xFFFF];
+    uint32_t sum = 0;
+    for (auto& c : count) {
+      uint32_t n = c;
+      c = sum;
+      sum += n;
+    }
+    for (const auto& p : v) tmp[count[(p.first >> shift) & 0xFFFF]++] = p;  // stable: lines stay in order
+    v.swap(tmp);
+  }
+}
+
+}  // namespace
+
 void OrdersLoader::count_duplicates() {
-  // Remember this file's rows so a later, overlapping export is recognised.
-  t_.loaded_rows.merge(file_rows_);
-  file_rows_ = HashSet64();
+  radix_sort_by_hash(row_hashes_);
+  std::vector<uint32_t> dup_lines;
+  std::vector<uint64_t> distinct;
+  distinct.reserve(row_hashes_.size());
+  for (size_t i = 0; i < row_hashes_.size(); ++i) {
+    if (i && row_hashes_[i].first == row_hashes_[i - 1].first) {
+      dup_lines.push_back(row_hashes_[i].second);  // a repeat of an earlier line (stable sort)
+    } else {
+      distinct.push_back(row_hashes_[i].first);
+    }
+  }
+  std::sort(dup_lines.begin(), dup_lines.end());
+  for (uint32_t l : dup_lines) report_.duplicate_lines.add(l);
+  // Remembered so that a later, overlapping export is recognised.
+  t_.file_hashes.push_back(std::move(distinct));
+  row_hashes_.clear();
+  row_hashes_.shrink_to_fit();
 }
 
 const FileReport& OrdersLoader::finish() {

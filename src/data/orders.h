@@ -78,7 +78,9 @@ class OrdersTable {
   std::vector<bool> amount_is_net;  ///< per file
 
   std::vector<FileReport> files;
-  HashSet64 loaded_rows;  ///< row hashes of every loaded file (overlap check)
+  std::vector<std::vector<uint64_t>> file_hashes;  ///< per loaded file: its distinct row hashes, sorted
+  HashSet64 earlier_rows;        ///< file_hashes as a set, built only once a second file comes
+  size_t earlier_rows_files = 0;  ///< how many files earlier_rows covers
 
   size_t lines() const { return line_order.size(); }
   size_t orders() const { return order_customer.size(); }
@@ -141,7 +143,7 @@ class OrdersLoader : public RowSink {
   Tally comma_evidence_, dot_evidence_;
   Tally rounded_amounts_;
   Tally no_order_id_;
-  HashSet64 file_rows_;  // row hashes of this file (exact duplicates)
+  std::vector<std::pair<uint64_t, uint32_t>> row_hashes_;  // (hash, line) of this file's rows
   uint64_t appended_ = 0;
   uint32_t prev_order_ = Interner::kNone;  // order of the previous row (line items come together)
   uint64_t late_rejected_ = 0;  // stored rows rejected when the file ended (date order)

@@ -798,14 +798,6 @@ bool parse_amount(std::string_view cell, DecimalMark mark, ParsedAmount& out) {
 
 // ---- identifiers ------------------------------------------------------------------
 
-std::string_view trim(std::string_view s) {
-  const auto blank = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; };
-  size_t b = 0, e = s.size();
-  while (b < e && blank(s[b])) ++b;
-  while (e > b && blank(s[e - 1])) --e;
-  return s.substr(b, e - b);
-}
-
 std::string_view clean_id(std::string_view cell) {
   std::string_view s = trim(cell);
   // Each wrapper once, in either order ('="0012" or ="'0012"), trimming again

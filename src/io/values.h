@@ -91,7 +91,13 @@ bool parse_amount(std::string_view cell, DecimalMark mark, ParsedAmount& out);
 /// Excel's ="..." wrapper. Returns a view into `cell`.
 std::string_view clean_id(std::string_view cell);
 
-/// Trims ASCII spaces, tabs, CR and LF on both sides.
-std::string_view trim(std::string_view s);
+/// Trims ASCII spaces, tabs, CR and LF on both sides. Inline: it runs on every cell.
+inline std::string_view trim(std::string_view s) {
+  const auto blank = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; };
+  size_t b = 0, e = s.size();
+  while (b < e && blank(s[b])) ++b;
+  while (e > b && blank(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
 
 }  // namespace custlens

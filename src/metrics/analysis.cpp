@@ -72,16 +72,35 @@ std::optional<double> ratio(double a, double b) {
 void score_column(const std::vector<double>& values, std::vector<uint8_t>& out) {
   size_t n = values.size();
   out.assign(n, 0);
-  std::vector<uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return values[x] < values[y]; });
+  std::vector<std::pair<double, uint32_t>> order(n);
+  for (uint32_t i = 0; i < n; ++i) order[i] = {values[i], i};
+  std::sort(order.begin(), order.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
   for (size_t b = 0; b < n;) {
     size_t e = b + 1;
-    while (e < n && values[order[e]] == values[order[b]]) ++e;
+    while (e < n && order[e].first == order[b].first) ++e;
     uint8_t score = rfm_score(b, e - b, n);
-    for (size_t k = b; k < e; ++k) out[order[k]] = score;
+    for (size_t k = b; k < e; ++k) out[order[k].second] = score;
     b = e;
   }
+}
+
+// The same for small non-negative integers (recency in days, purchase counts): a histogram
+// instead of a sort. `larger_is_better` false scores small values high (recency).
+void score_counts(const std::vector<uint32_t>& values, bool larger_is_better, std::vector<uint8_t>& out) {
+  size_t n = values.size();
+  out.assign(n, 0);
+  if (!n) return;
+  uint32_t max = *std::max_element(values.begin(), values.end());
+  std::vector<uint64_t> count(size_t(max) + 1, 0);
+  for (uint32_t v : values) ++count[v];
+  std::vector<uint8_t> score(count.size(), 0);
+  uint64_t worse = 0;
+  for (size_t k = 0; k < count.size(); ++k) {
+    size_t v = larger_is_better ? k : count.size() - 1 - k;
+    if (count[v]) score[v] = rfm_score(worse, count[v], n);
+    worse += count[v];
+  }
+  for (size_t i = 0; i < n; ++i) out[i] = score[values[i]];
 }
 
 }  // namespace
@@ -227,11 +246,17 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
   std::vector<uint64_t> per_orders(np, 0), per_id_orders(np, 0), per_customers(np, 0), per_repeat(np, 0),
       per_returning(np, 0);
 
-  // Month index per order (one civil conversion per order, reused below).
+  // Month index per order, from a table of the days in range (no civil conversion per order).
+  std::vector<int32_t> month_of_day(size_t(a.as_of - a.first_date + 1));
+  for (int32_t d = a.first_date, m = month_index(d), next = period_start_day(m + 1, Granularity::month);
+       d <= a.as_of; ++d) {
+    if (d == next) next = period_start_day(++m + 1, Granularity::month);
+    month_of_day[size_t(d - a.first_date)] = m;
+  }
   std::vector<int32_t> order_month(norders, 0);
   for (uint32_t o = 0; o < norders; ++o) {
     if (kind[o] != kPurchase && kind[o] != kReturn) continue;
-    order_month[o] = month_index(order_day[o]);
+    order_month[o] = month_of_day[size_t(order_day[o] - a.first_date)];
     size_t p = size_t(period_of_month(order_month[o], g) - p0);
     per_revenue[p] += double(net[o]) / kScale;
     if (kind[o] == kPurchase) ++per_orders[p];
@@ -348,15 +373,11 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
   // 7. RFM scores and segments.
   size_t n = cc.size();
   {
-    std::vector<double> r(n), f(n), m(n);
-    for (size_t i = 0; i < n; ++i) {
-      r[i] = -double(cc.recency_days[i]);  // more recent is better
-      f[i] = double(cc.orders[i]);
-      m[i] = cc.mean_order_value[i];
-    }
-    score_column(r, cc.r_score);
-    score_column(f, cc.f_score);
-    score_column(m, cc.m_score);
+    std::vector<uint32_t> recency(n);
+    for (size_t i = 0; i < n; ++i) recency[i] = uint32_t(cc.recency_days[i]);  // >= 0: as_of is the last day
+    score_counts(recency, false, cc.r_score);  // more recent is better
+    score_counts(cc.orders, true, cc.f_score);
+    score_column(cc.mean_order_value, cc.m_score);
     cc.segment.resize(n);
     a.segments.resize(11);
     for (int s = 0; s < 11; ++s) a.segments[size_t(s)].name = kSegmentNames[s];
