@@ -166,15 +166,21 @@ json report_json(const OrdersTable& t, const Analysis& a, const char* engine_ver
   } else {
     r["segments"] = json::object();
   }
-  if (!a.channels.empty()) {
-    json ch = json::array();
-    for (const auto& c : a.channels)
-      ch.push_back({{"value", c.channel.empty() ? json(nullptr) : json(c.channel)},
-                    {"orders", c.orders},
-                    {"returns", c.returns},
-                    {"revenue", c.revenue}});
-    r["breakdowns"] = {{"channel", ch}};
-  }
+  auto breakdown = [](const std::vector<Analysis::ChannelRow>& rows) {
+    json out = json::array();
+    for (const auto& c : rows)
+      out.push_back({{"value", c.channel.empty() ? json(nullptr) : json(c.channel)},
+                     {"orders", c.orders},
+                     {"returns", c.returns},
+                     {"revenue", c.revenue}});
+    return out;
+  };
+  json breakdowns = json::object();
+  if (!a.channels.empty()) breakdowns["channel"] = breakdown(a.channels);
+  bool any_currency = false;
+  for (const auto& c : a.currencies) any_currency |= !c.channel.empty();
+  if (any_currency) breakdowns["currency"] = breakdown(a.currencies);
+  if (!breakdowns.empty()) r["breakdowns"] = breakdowns;
   return r;
 }
 

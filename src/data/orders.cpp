@@ -10,6 +10,17 @@ namespace {
 
 constexpr size_t kHeaderlessSample = 200;  // rows looked at to map a file without a header
 
+// "rmb", "人民币", "¥" -> "CNY"; other codes upper-cased as written.
+std::string normalize_currency(std::string_view s) {
+  ParsedAmount a;
+  std::string probe = std::string(s) + " 1";
+  if (parse_amount(probe, DecimalMark::dot, a) && a.currency != Currency::none && a.currency != Currency::other)
+    return currency_code(a.currency);
+  std::string out(s);
+  for (char& c : out) c = (c >= 'a' && c <= 'z') ? char(c - 'a' + 'A') : c;
+  return out;
+}
+
 std::string column_label(const std::vector<std::string>& columns, int c) {
   return c >= 0 ? "column " + std::to_string(c + 1) + " \"" + columns[size_t(c)] + "\"" : "";
 }
@@ -25,8 +36,10 @@ OrdersLoader::OrdersLoader(OrdersTable& table, std::string file_name, OrderLoadO
   mark_customers_ = t_.customers.size();
   mark_order_ids_ = t_.order_ids.size();
   if (t_.statuses.size() == 0) t_.statuses.intern("");
+  if (t_.currencies.size() == 0) t_.currencies.intern("");
   mark_statuses_ = t_.statuses.size();
   mark_channels_ = t_.channels.size();
+  mark_currencies_ = t_.currencies.size();
   // Overlap check against earlier files: a hash set, built only when there are earlier files
   // (one file alone pays nothing for it).
   for (; t_.earlier_rows_files < t_.file_hashes.size(); ++t_.earlier_rows_files)
@@ -55,6 +68,7 @@ void OrdersLoader::rollback() {
   t_.order_ids.truncate(mark_order_ids_);
   t_.statuses.truncate(mark_statuses_);
   t_.channels.truncate(mark_channels_);
+  t_.currencies.truncate(mark_currencies_);
 }
 
 int OrdersLoader::col(const char* field) const {
@@ -83,6 +97,7 @@ void OrdersLoader::map_columns(const std::vector<std::vector<std::string>>& samp
   c_refund_ = col("refunded_amount");
   c_status_ = col("status");
   c_channel_ = col("channel");
+  c_currency_ = col("currency");
   std::string cols;
   for (size_t i = 0; i < columns_.size() && i < 12; ++i) cols += (i ? ", " : "") + columns_[i];
   if (c_date_ < 0)
@@ -184,6 +199,7 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
   }
 
   // Amount.
+  Currency currency = Currency::none;
   uint8_t flags = 0;
   int64_t amount = 0;
   bool ambiguous = false;
@@ -207,6 +223,7 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
       if (a.evidence == DecimalMark::comma) comma_evidence_.add(line);
       if (a.evidence == DecimalMark::dot) dot_evidence_.add(line);
       if (a.rounded) rounded_amounts_.add(line);
+      currency = a.currency;
     }
     if (c_qty_ >= 0) {
       ParsedAmount q;
@@ -236,8 +253,17 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     if (q.units < 0) flags |= kLineNegQty;
     if (p.evidence == DecimalMark::comma) comma_evidence_.add(line);
     if (p.ambiguous) ambiguous = true, alt = int64_t((__int128(q.units) * p.alt_units) / kAmountScale);
+    currency = p.currency;
   }
   if (amount < 0) flags |= kLineNegAmount;
+
+  // Currency: a currency column wins over symbols in the amount.
+  uint32_t currency_id = 0;
+  if (c_currency_ >= 0 && !trim(f[c_currency_]).empty()) {
+    currency_id = t_.currencies.intern(normalize_currency(trim(f[c_currency_])));
+  } else if (currency != Currency::none) {
+    currency_id = t_.currencies.intern(currency_code(currency));
+  }
 
   // The refunded amount is an order-level field: read it now, use it if the order is new.
   int64_t refunded = 0;
@@ -278,7 +304,13 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     t_.order_refunded.push_back(refunded);
     std::string_view ch = c_channel_ >= 0 ? trim(f[c_channel_]) : std::string_view();
     t_.order_channel.push_back(ch.empty() ? Interner::kNone : t_.channels.intern(ch));
-    t_.order_currency.push_back(0);
+    t_.order_currency.push_back(currency_id);
+  } else if (currency_id && t_.order_currency[order] != currency_id) {
+    if (t_.order_currency[order] == 0) {
+      t_.order_currency[order] = currency_id;
+    } else {
+      currency_mismatch_.add(line);
+    }
   }
 
   if (c_order_ >= 0 && !order_key.empty()) prev_order_ = order;
@@ -464,6 +496,12 @@ const FileReport& OrdersLoader::finish() {
                                 std::to_string(no_order_id_.count) +
                                     " row(s) have no order id; each is taken as an order of its own",
                                 no_order_id_.count, no_order_id_.lines});
+  if (currency_mismatch_)
+    report_.warnings.push_back({"currency_mismatch",
+                                std::to_string(currency_mismatch_.count) +
+                                    " line(s) are in another currency than the first line of their order; "
+                                    "the order keeps its first line's currency",
+                                currency_mismatch_.count, currency_mismatch_.lines});
   if (rounded_amounts_)
     report_.warnings.push_back({"amounts_rounded",
                                 std::to_string(rounded_amounts_.count) + " amount(s) had more than 4 decimals and were rounded",

@@ -64,12 +64,13 @@ class OrdersTable {
   std::vector<uint32_t> order_status;    ///< id in `statuses`
   std::vector<int64_t> order_refunded;   ///< × kAmountScale
   std::vector<uint32_t> order_channel;   ///< id in `channels`, kNone when absent
-  std::vector<uint8_t> order_currency;
+  std::vector<uint32_t> order_currency;  ///< id in `currencies` (0 = not stated)
 
   Interner customers;
   Interner order_ids;
   Interner statuses;  ///< id 0 is "" (no status)
   Interner channels;
+  Interner currencies;  ///< ISO codes; id 0 is "" (not stated)
 
   bool any_customer_column = false;
   bool any_status_column = false;
@@ -127,7 +128,8 @@ class OrdersLoader : public RowSink {
   uint16_t file_index_;
 
   // Where the table was before this file, for rollback.
-  size_t mark_lines_, mark_orders_, mark_customers_, mark_order_ids_, mark_statuses_, mark_channels_;
+  size_t mark_lines_, mark_orders_, mark_customers_, mark_order_ids_, mark_statuses_, mark_channels_,
+      mark_currencies_;
 
   std::vector<std::string> columns_;
   bool has_header_ = false;
@@ -135,7 +137,7 @@ class OrdersLoader : public RowSink {
   std::vector<std::vector<std::string>> sample_;  // headerless files: rows kept until mapped
   std::vector<uint64_t> sample_lines_, sample_hashes_;
   int c_order_ = -1, c_customer_ = -1, c_date_ = -1, c_amount_ = -1, c_qty_ = -1, c_price_ = -1,
-      c_refund_ = -1, c_status_ = -1, c_channel_ = -1;
+      c_refund_ = -1, c_status_ = -1, c_channel_ = -1, c_currency_ = -1;
 
   std::vector<PendingDate> pending_dates_;
   std::vector<PendingAmount> pending_amounts_;
@@ -143,6 +145,7 @@ class OrdersLoader : public RowSink {
   Tally comma_evidence_, dot_evidence_;
   Tally rounded_amounts_;
   Tally no_order_id_;
+  Tally currency_mismatch_;  // lines whose currency differs from their order's
   std::vector<std::pair<uint64_t, uint32_t>> row_hashes_;  // (hash, line) of this file's rows
   uint64_t appended_ = 0;
   uint32_t prev_order_ = Interner::kNone;  // order of the previous row (line items come together)

@@ -225,6 +225,23 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     }
   }
   a.guest_revenue = double(guest_units) / kScale;
+  {
+    std::vector<Analysis::ChannelRow> rows(t.currencies.size());
+    for (uint32_t o = 0; o < norders; ++o) {
+      if (kind[o] != kPurchase && kind[o] != kReturn) continue;
+      auto& row = rows[t.order_currency[o]];
+      (kind[o] == kPurchase ? row.orders : row.returns)++;
+      row.revenue += double(net[o]) / kScale;
+    }
+    size_t stated = 0;
+    for (uint32_t c = 0; c < rows.size(); ++c) {
+      if (!rows[c].orders && !rows[c].returns) continue;
+      rows[c].channel = std::string(t.currencies.get(c));
+      stated += !rows[c].channel.empty();
+      a.currencies.push_back(rows[c]);
+    }
+    a.mixed_currencies = stated > 1;
+  }
   for (uint32_t s = 0; s < status_counts.size(); ++s)
     if (status_counts[s].orders && !(s == 0 && status_counts[s].status.empty())) a.statuses.push_back(status_counts[s]);
 
@@ -502,6 +519,25 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     Series& s5 = series("returning_customer_share", "ratio");
     for (size_t p = 0; p < np; ++p)
       if (!(s5.values[p] = ratio(double(per_returning[p]), double(per_customers[p])))) s5.reasons[p] = "no customers";
+  }
+
+  // Money in several currencies is never summed: null, with the per-currency figures instead.
+  if (a.mixed_currencies) {
+    std::string list;
+    for (const auto& c : a.currencies)
+      list += (list.empty() ? "" : ", ") + (c.channel.empty() ? std::string("not stated") : c.channel) + " " +
+              std::to_string(c.orders) + " orders";
+    std::string why = "amounts are in several currencies (" + list + "): see breakdowns.currency";
+    for (auto& m : a.metrics)
+      if (m.unit == "currency" && m.value) m.value.reset(), m.reason = why;
+    for (auto& sr : a.series)
+      if (sr.unit == "currency")
+        for (size_t p = 0; p < sr.values.size(); ++p) sr.values[p].reset(), sr.reasons[p] = why;
+    a.warnings.push_back({"mixed_currencies",
+                          "Amounts are in several currencies (" + list +
+                              "): money metrics are given per currency only; per-customer spend and the M score "
+                              "mix currencies",
+                          a.currencies.size(), {}});
   }
 
   // 11. Warnings about what the rules did.

@@ -126,6 +126,11 @@ struct Analysis {
   };
   std::vector<ChannelRow> channels;
 
+  /// Orders by currency (a currency column, or symbols in the amounts). More than one
+  /// stated currency: money is never summed across them (mixed_currencies).
+  std::vector<ChannelRow> currencies;
+  bool mixed_currencies = false;
+
   std::vector<Notice> warnings;
 };
 

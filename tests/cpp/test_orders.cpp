@@ -478,3 +478,27 @@ TEST_CASE("bad options are errors, not guesses", "[orders]") {
   json f = json::parse(run.engine.begin_load("customers", "{}"));
   CHECK(f["error"]["code"] == "unknown_table");
 }
+
+TEST_CASE("money in several currencies is never summed", "[orders][currency]") {
+  Run run;
+  REQUIRE(run.load("order_id,customer_id,order_date,amount\n1,a,2024-01-01,¥100.00\n2,b,2024-01-02,$20.00\n"
+                   "3,a,2024-01-03,RMB 50\n")["ok"]);
+  json r = run.analyze();
+  CHECK(r["metrics"]["revenue"]["value"].is_null());
+  CHECK(r["metrics"]["revenue"]["reason"].get<std::string>().find("several currencies") != std::string::npos);
+  CHECK(r["metrics"]["aov"]["value"].is_null());
+  CHECK(metric(r, "orders") == 3);  // counts are not money: still given
+  json cur = r["breakdowns"]["currency"];
+  REQUIRE(cur.size() == 2);
+  CHECK(cur[0]["value"] == "CNY");
+  CHECK(cur[0]["revenue"].get<double>() == Approx(150.0));
+  CHECK(cur[1]["value"] == "USD");
+  CHECK(cur[1]["orders"] == 1);
+  // One currency, written several ways (¥, 元, RMB, a currency column), is one currency.
+  Run one;
+  REQUIRE(one.load("order_id,customer_id,order_date,amount,currency\n1,a,2024-01-01,100,rmb\n2,b,2024-01-02,¥20,\n"
+                   "3,a,2024-01-03,50元,CNY\n")["ok"]);
+  json s = one.analyze();
+  CHECK(metric(s, "revenue") == Approx(170.0));
+  CHECK(s["breakdowns"]["currency"].size() == 1);
+}
