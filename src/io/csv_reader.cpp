@@ -140,6 +140,10 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
         while (q < end && !special_[uint8_t(*q)]) ++q;
         buf_.append(p, size_t(q - p));
         p = q;
+        if (buf_.size() > kMaxRecordBytes) {  // reports the limit; memory stays bounded
+          end_field();
+          break;
+        }
         if (p == end) break;
         char c = *p;
         if (c == '\n') {
@@ -190,6 +194,10 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
           quoted_cr_ = false;
         }
         p = q;
+        if (buf_.size() > kMaxRecordBytes) {  // reports the limit; memory stays bounded
+          end_field();
+          break;
+        }
         if (p == end) break;
         char c = *p++;
         if (c == d_.quote) {
@@ -204,7 +212,6 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
           ++line_;
           quoted_cr_ = true;
         }
-        if (buf_.size() > kMaxRecordBytes) end_field();  // reports the limit
         break;
       }
       case kQuoteInQuoted: {
@@ -266,10 +273,13 @@ void Tokenizer::finish(RecordSink& sink) {
     case kQuoted: {
       uint64_t start = field_lines_.empty() ? line_ : field_lines_.back();
       uint32_t column = uint32_t(ends_.size() + 1);
+      uint64_t swallowed = line_ - start;
       fail("unterminated_quote",
            "Unterminated quoted field starting at line " + std::to_string(start) + ", column " +
-               std::to_string(column) + " (it would swallow the remaining " +
-               std::to_string(line_ - start) + " lines)",
+               std::to_string(column) +
+               (swallowed ? " (it would swallow the remaining " + std::to_string(swallowed) +
+                                (swallowed == 1 ? " line)" : " lines)")
+                          : " (the quote is never closed before the end of the file)"),
            start, column, field_bytes_.empty() ? -1 : field_bytes_.back());
       return;
     }
@@ -337,25 +347,56 @@ struct Candidate {
   size_t agree = 0;  // records with the modal count
   size_t total = 0;
   bool failed = false;
+  TokenError error;  // why it failed
   std::vector<uint32_t> counts;
 };
 
-Candidate try_dialect(const Dialect& d, std::string_view sample, bool at_eof) {
+// Title lines above the header (one field each) are left out of the vote when what follows
+// them has a shape of its own, so a short export with a long preamble still sniffs right.
+constexpr size_t kMaxLeadingTitles = 30;
+
+Candidate try_dialect(const Dialect& d, std::string_view sample, bool at_eof, uint64_t first_line = 1,
+                      int64_t first_byte = 0) {
   Candidate c;
   c.dialect = d;
-  Tokenizer t(d);
+  Tokenizer t(d, first_line, first_byte);
   CountingSink sink(1000);
   t.feed(sample.data(), sample.size(), sink);
   if (at_eof) t.finish(sink);
-  // A quote error at the end of a cut sample is only the cut; elsewhere it rules this out.
-  if (t.error() && (at_eof || t.error().code != "unterminated_quote")) c.failed = true;
+  // An unterminated quote says nothing against the delimiter (at the end of a cut sample
+  // it is only the cut; at the end of the file the main pass reports it, with its line).
+  // Other quote errors rule the reading out.
+  if (t.error() && t.error().code != "unterminated_quote") {
+    c.failed = true;
+    c.error = t.error();
+  }
+  size_t lead = 0;
+  while (lead < sink.counts.size() && sink.counts[lead] == 1) ++lead;
+  if (lead > kMaxLeadingTitles || sink.counts.size() - lead < 2) lead = 0;
   std::map<uint32_t, size_t> freq;
-  for (uint32_t n : sink.counts) ++freq[n];
+  for (size_t i = lead; i < sink.counts.size(); ++i) ++freq[sink.counts[i]];
   for (auto& [n, f] : freq)
     if (f > c.agree || (f == c.agree && n > c.modal)) c.modal = n, c.agree = f;
-  c.total = sink.counts.size();
+  c.total = sink.counts.size() - lead;
   c.counts = std::move(sink.counts);
   return c;
+}
+
+// Share of the sample's non-blank lines that contain byte `b`, in percent.
+size_t percent_of_lines_with(std::string_view s, char b) {
+  size_t lines = 0, with = 0;
+  bool nonblank = false, has = false;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    char c = i < s.size() ? s[i] : '\n';
+    if (c == '\n' || c == '\r') {
+      if (nonblank) ++lines, with += has;
+      nonblank = has = false;
+    } else {
+      nonblank |= c != ' ' && c != '\t';
+      has |= c == b;
+    }
+  }
+  return lines ? with * 100 / lines : 0;
 }
 
 std::string delimiter_name(const Dialect& d) {
@@ -383,6 +424,18 @@ bool parse_sep_line(std::string_view s, char& delim, size_t& line_bytes) {
   return true;
 }
 
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(uint8_t(a[i])) != std::tolower(uint8_t(b[i]))) return false;
+  return true;
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals_ascii(s.substr(0, prefix.size()), prefix);
+}
+
+// Allocation-free: it runs on the first value of every row.
 bool is_summary_word(std::string_view cell) {
   cell = trim(cell);
   // Fast reject: every word below starts with t/T/s/S/g/G or a CJK lead byte of 合总小總.
@@ -391,16 +444,15 @@ bool is_summary_word(std::string_view cell) {
   if (!(c0 == 't' || c0 == 'T' || c0 == 's' || c0 == 'S' || c0 == 'g' || c0 == 'G' || c0 == 0xE5 ||
         c0 == 0xE6 || c0 == 0xE7))
     return false;
+  // "Total: 1,234" in one cell (Google Ads footers)
+  if (istarts_with(cell, "total:") || istarts_with(cell, "合计:") || istarts_with(cell, "合计：")) return true;
+  while (!cell.empty() && (cell.back() == ':' || cell.back() == ' ')) cell.remove_suffix(1);
+  if (cell.size() >= 3 && cell.substr(cell.size() - 3) == "\xEF\xBC\x9A") cell.remove_suffix(3);  // ：
   static const char* const kWords[] = {"合计", "总计", "小计", "合計", "總計", "total", "totals",
                                        "grand total", "subtotal", "sum"};
-  std::string low(cell);
-  for (char& ch : low) ch = char(std::tolower(uint8_t(ch)));
-  while (!low.empty() && (low.back() == ':' || low.back() == ' ')) low.pop_back();
-  if (low.size() >= 3 && low.compare(low.size() - 3, 3, "\xEF\xBC\x9A") == 0) low.resize(low.size() - 3);
   for (const char* w : kWords)
-    if (low == w) return true;
-  // "Total: 1,234" in one cell (Google Ads footers)
-  return low.rfind("total:", 0) == 0 || low.rfind("合计:", 0) == 0 || low.rfind("合计：", 0) == 0;
+    if (iequals_ascii(cell, w)) return true;
+  return false;
 }
 
 std::string join_counts(const std::vector<uint32_t>& counts) {
@@ -443,7 +495,7 @@ class CsvReader::Rows : public RecordSink {
         st.blank_lines.add(rec.line);
         return;
       }
-      if (rec.size < width_ && width_ > 1) {  // a title line above the header
+      if (is_title(rec)) {  // a title line above the header
         st.preamble_lines.add(rec.line);
         return;
       }
@@ -482,7 +534,11 @@ class CsvReader::Rows : public RecordSink {
     if (n > width_) {
       bool extras_empty = true;
       for (uint32_t i = width_; i < n && extras_empty; ++i) extras_empty = rec.field(i).empty();
-      if (!(extras_empty && dropped_trailing_)) note_ragged(rec, st.overflow_rows);
+      if (!extras_empty) {
+        note_ragged(rec, st.overflow_rows);
+      } else if (!dropped_trailing_) {  // `1,2,3,` under `a,b,c`: a trailing delimiter
+        st.trailing_delimiter_rows.add(rec.line);
+      }
       n = width_;
     } else if (n < width_) {
       note_ragged(rec, st.padded_rows);
@@ -509,14 +565,17 @@ class CsvReader::Rows : public RecordSink {
     st.records_read += pre_header_blank_ + st.preamble_lines.count;
     uint64_t ragged = st.padded_rows.count + st.overflow_rows.count;
     if (ragged && ragged * 100 > data_rows_) {
-      const Tally& t = st.padded_rows.count ? st.padded_rows : st.overflow_rows;
+      Tally all = st.padded_rows;
+      all.merge(st.overflow_rows);
+      std::sort(all.lines.begin(), all.lines.end());
       throw InputError("ragged_rows",
-                       std::to_string(ragged) + " of " + std::to_string(data_rows_) +
-                           " rows do not have " + std::to_string(width_) + " fields (" +
-                           describe_lines(t) +
-                           "): the delimiter or quoting guess is wrong, or rows are broken. "
+                       "Line " + std::to_string(first_ragged_line_) + ": expected " + std::to_string(width_) +
+                           " fields, found " + std::to_string(first_ragged_size_) + ". " +
+                           std::to_string(ragged) + " of " + std::to_string(data_rows_) + " rows do not have " +
+                           std::to_string(width_) + " fields (" + describe_lines(all) +
+                           "), more than 1%: the delimiter or quoting guess is wrong, or rows are broken. "
                            "Choose the delimiter, or fix the file",
-                       t.lines.empty() ? 0 : t.lines[0]);
+                       first_ragged_line_, std::min(first_ragged_size_, width_) + 1);
     }
   }
 
@@ -533,7 +592,24 @@ class CsvReader::Rows : public RecordSink {
                            "thousands separators (1,234.50)?",
                        rec.line, std::min(rec.size, width_) + 1);
     }
+    if (!first_ragged_line_) first_ragged_line_ = rec.line, first_ragged_size_ = rec.size;
     t.add(rec.line);
+  }
+
+  // A line above the header that holds at most one value: a title (`订单导出 2024-08-20`,
+  // `#支付宝业务明细查询`), also when padded with delimiters to the table's width
+  // (`微信支付账单明细,,,,`) as long as its one value does not read as data.
+  bool is_title(const Record& rec) const {
+    if (width_ < 2) return false;
+    uint32_t nonempty = 0, first = 0;
+    for (uint32_t i = 0; i < rec.size && nonempty < 2; ++i)
+      if (!trim(rec.field(i)).empty()) {
+        if (!nonempty) first = i;
+        ++nonempty;
+      }
+    if (nonempty > 1) return false;
+    if (rec.size < width_) return true;
+    return first == 0 && !looks_like_data(rec.field(0));
   }
 
   void set_columns(const Record& rec) {
@@ -547,9 +623,12 @@ class CsvReader::Rows : public RecordSink {
     }
     if (dropped_trailing_)
       st.header_notices.push_back({"unnamed_trailing_column",
-                                   std::to_string(dropped_trailing_) +
-                                       " unnamed column(s) at the end of the header (a trailing "
-                                       "delimiter) dropped; any values in them are set aside",
+                                   (dropped_trailing_ == 1
+                                        ? std::string("1 unnamed column at the end of the header (a trailing "
+                                                      "delimiter) dropped; values under it are not used (counted as extra fields)")
+                                        : std::to_string(dropped_trailing_) +
+                                              " unnamed columns at the end of the header (trailing "
+                                              "delimiters) dropped; values under them are not used (counted as extra fields)"),
                                    dropped_trailing_, {rec.line}});
     std::unordered_set<std::string> used;
     uint64_t renamed = 0;
@@ -564,7 +643,8 @@ class CsvReader::Rows : public RecordSink {
     if (renamed)
       st.header_notices.push_back({"renamed_columns",
                                    std::to_string(renamed) +
-                                       " empty or duplicate column name(s) made unique",
+                                       (renamed == 1 ? " empty or duplicate column name made unique"
+                                                     : " empty or duplicate column names made unique"),
                                    renamed, {rec.line}});
     width_ = uint32_t(cols.size());
     st.columns = cols;
@@ -592,8 +672,8 @@ class CsvReader::Rows : public RecordSink {
     throw InputError("invalid_utf8",
                      where + ", column " + std::to_string(f + 1) + ": invalid UTF-8 at byte " +
                          std::to_string(byte) +
-                         ". The file is not UTF-8: choose its encoding (e.g. GB18030 for Chinese "
-                         "Excel, windows-1252 for older European Excel)",
+                         ". The file is not valid UTF-8: save it again as \"CSV UTF-8\" from the "
+                         "spreadsheet or shop system",
                      rec.line, f + 1, byte);
   }
 
@@ -604,6 +684,8 @@ class CsvReader::Rows : public RecordSink {
   uint32_t dropped_trailing_ = 0;
   uint64_t pre_header_blank_ = 0;
   uint64_t data_rows_ = 0;
+  uint64_t first_ragged_line_ = 0;
+  uint32_t first_ragged_size_ = 0;
   std::vector<std::string_view> fields_;
 };
 
@@ -675,8 +757,10 @@ void CsvReader::start(bool at_eof) {
     }
     stats_.delimiter_source = "option";
   }
-  // Sniff on whole lines only, unless this is the whole file.
-  std::string_view probe = body;
+  // Sniff on the first kSniffBytes of the file, on whole lines only unless that is the whole
+  // file: the same bytes whatever the chunking (start(false) runs once the sample holds at
+  // least kSniffBytes, start(true) only for a smaller file).
+  std::string_view probe = body.substr(0, kSniffBytes > size_t(skip) ? kSniffBytes - size_t(skip) : 0);
   if (!at_eof) {
     size_t cut = probe.find_last_of("\r\n");
     probe = cut == std::string_view::npos ? probe : probe.substr(0, cut + 1);
@@ -690,12 +774,28 @@ void CsvReader::start(bool at_eof) {
   bool head_is_all = head.size() == probe.size() && at_eof;
   Candidate best;
   if (stats_.delimiter_source.empty()) {
+    Candidate broken;  // the delimiter whose quoting broke furthest into the file
     for (char c : {',', ';', '\t', '|'}) {
       Dialect t;
       t.delimiter = c;
-      Candidate cand = try_dialect(t, head, head_is_all);
-      if (cand.failed || cand.modal < 2) continue;
+      Candidate cand = try_dialect(t, head, head_is_all, first_line, skip);
+      if (cand.failed) {
+        if (cand.error.code != "unterminated_quote" && percent_of_lines_with(head, c) >= 50 &&
+            (!broken.failed || cand.error.byte > broken.error.byte))
+          broken = cand;
+        continue;
+      }
+      if (cand.modal < 2) continue;
       if (cand.agree > best.agree || (cand.agree == best.agree && cand.modal > best.modal)) best = cand;
+    }
+    if (best.modal < 2 && broken.failed) {
+      // Every line has this delimiter but its quoting is broken (unescaped quotes, `\"`):
+      // say where, instead of reading the file as one column or as blank-separated text.
+      stats_.delimiter_name = delimiter_name(broken.dialect);
+      stats_.delimiter_source = "detected";
+      const TokenError& e = broken.error;
+      throw InputError(e.code, e.message + " (reading the file as \"" + stats_.delimiter_name + "\"-separated)",
+                       e.line, e.column, e.byte);
     }
     if (best.modal < 2) {
       // Whitespace-aligned text (fixed-width exports): consistent columns split on blanks.
@@ -729,56 +829,101 @@ void CsvReader::start(bool at_eof) {
 
 void CsvReader::feed(const char* p, size_t n) {
   bytes_seen_ += int64_t(n);
-  if (!started_) {
-    sample_.append(p, n);
-    if (sample_.size() >= kSniffBytes) start(false);
-    return;
+  try {
+    if (!started_) {
+      sample_.append(p, n);
+      if (sample_.size() >= kSniffBytes) start(false);
+      return;
+    }
+    tok_->feed(p, n, *rows_);
+    check_token_error();
+  } catch (const InputError&) {
+    sync_stats();  // the report shows what was read up to the error
+    throw;
   }
-  tok_->feed(p, n, *rows_);
-  check_token_error();
 }
 
 void CsvReader::finish() {
-  if (!started_) {
-    std::string_view s(sample_);
-    bool only_bom = s.size() == 3 && std::memcmp(s.data(), "\xEF\xBB\xBF", 3) == 0;
-    if (s.empty() || only_bom) throw InputError("empty_file", "File is empty: no header and no data rows");
-    start(true);
+  try {
+    if (!started_) {
+      std::string_view s(sample_);
+      bool only_bom = s.size() == 3 && std::memcmp(s.data(), "\xEF\xBB\xBF", 3) == 0;
+      if (s.empty() || only_bom) throw InputError("empty_file", "File is empty: no header and no data rows");
+      start(true);
+    }
+    tok_->finish(*rows_);
+    check_token_error();
+    sync_stats();
+    rows_->finish();
+  } catch (const InputError&) {
+    sync_stats();
+    throw;
   }
-  tok_->finish(*rows_);
-  check_token_error();
-  rows_->finish();
+}
+
+void CsvReader::sync_stats() {
+  if (!tok_) return;
   for (int k = 0; k < kLineEndingKinds; ++k) stats_.line_endings[k] = tok_->line_endings(LineEnding(k));
   stats_.stray_quotes = tok_->stray_quotes();
 }
 
+namespace {
+
+// "1 blank line" / "3 blank lines"
+std::string counted(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+}  // namespace
+
 std::vector<Notice> CsvReader::notices() const {
   std::vector<Notice> out = stats_.header_notices;
   auto add = [&](const char* code, const Tally& t, const std::string& what) {
-    if (t) out.push_back({code, std::to_string(t.count) + " " + what + " (" + describe_lines(t) + ")", t.count, t.lines});
+    if (t) out.push_back({code, what + " (" + describe_lines(t) + ")", t.count, t.lines});
   };
-  add("blank_lines", stats_.blank_lines, "blank line(s) skipped");
-  add("preamble_lines", stats_.preamble_lines, "line(s) before the header skipped (title or sep= line)");
-  add("summary_lines", stats_.summary_lines, "total/summary line(s) skipped, not counted as data");
-  add("padded_rows", stats_.padded_rows, "row(s) had fewer fields than the header and were padded with empty values");
-  add("overflow_rows", stats_.overflow_rows, "row(s) had more fields than the header; the extra fields were set aside");
-  add("nul_bytes", stats_.nul_bytes, "NUL byte(s) kept inside values");
-  add("stray_quotes", stats_.stray_quotes, "quote(s) inside unquoted fields kept literally");
+  const CsvStats& st = stats_;
+  uint64_t n;
+  n = st.blank_lines.count;
+  add("blank_lines", st.blank_lines, counted(n, "blank line skipped", "blank lines skipped"));
+  n = st.preamble_lines.count;
+  add("preamble_lines", st.preamble_lines,
+      counted(n, "line before the header skipped (a title or sep= line)",
+              "lines before the header skipped (titles or a sep= line)"));
+  n = st.summary_lines.count;
+  add("summary_lines", st.summary_lines,
+      counted(n, "total/summary line skipped, not counted as data", "total/summary lines skipped, not counted as data"));
+  n = st.padded_rows.count;
+  add("padded_rows", st.padded_rows,
+      counted(n, "row had fewer fields than the header and was padded with empty values",
+              "rows had fewer fields than the header and were padded with empty values"));
+  n = st.overflow_rows.count;
+  add("overflow_rows", st.overflow_rows,
+      counted(n, "row had more fields than the header; its extra fields are not used",
+              "rows had more fields than the header; their extra fields are not used"));
+  n = st.trailing_delimiter_rows.count;
+  add("trailing_delimiter_rows", st.trailing_delimiter_rows,
+      counted(n, "row ends with a trailing delimiter; the empty field after the last column was dropped",
+              "rows end with a trailing delimiter; the empty field after the last column was dropped"));
+  n = st.nul_bytes.count;
+  add("nul_bytes", st.nul_bytes, counted(n, "NUL byte kept inside a value", "NUL bytes kept inside values"));
+  n = st.stray_quotes.count;
+  add("stray_quotes", st.stray_quotes,
+      counted(n, "quote inside an unquoted field kept literally", "quotes inside unquoted fields kept literally"));
   int kinds = 0;
-  for (uint64_t c : stats_.line_endings) kinds += c != 0;
-  if (stats_.line_endings[kCRCRLF]) {
+  for (uint64_t c : st.line_endings) kinds += c != 0;
+  if (st.line_endings[kCRCRLF]) {
     out.push_back({"double_cr_line_endings",
-                   std::to_string(stats_.line_endings[kCRCRLF]) +
-                       " double-CR line endings (CR CR LF, a CRLF file converted twice) read as one line break each",
-                   stats_.line_endings[kCRCRLF], {}});
+                   counted(st.line_endings[kCRCRLF], "double-CR line ending", "double-CR line endings") +
+                       " (CR CR LF, a CRLF file converted twice) read as one line break each",
+                   st.line_endings[kCRCRLF], {}});
   } else if (kinds > 1) {
     static const char* const names[] = {"LF", "CRLF", "CR", "CR CR LF"};
     std::string msg = "mixed line endings:";
     uint64_t total = 0;
     for (int k = 0; k < kLineEndingKinds; ++k)
-      if (stats_.line_endings[k]) {
-        msg += std::string(" ") + std::to_string(stats_.line_endings[k]) + " " + names[k];
-        total += stats_.line_endings[k];
+      if (st.line_endings[k]) {
+        msg += std::string(" ") + std::to_string(st.line_endings[k]) + " " + names[k];
+        total += st.line_endings[k];
       }
     out.push_back({"mixed_line_endings", msg, total, {}});
   }

@@ -69,8 +69,8 @@ class Tokenizer {
 
   explicit Tokenizer(const Dialect& d, uint64_t first_line = 1, int64_t first_byte = 0);
 
-  /// Feeds bytes; calls sink.on_record for each record completed. `max_records` stops
-  /// early (used when sniffing).
+  /// Feeds bytes (any split of the input); calls sink.on_record for each record completed.
+  /// Stops at the first syntax error, and when a record passes kMaxRecordBytes.
   void feed(const char* p, size_t n, RecordSink& sink);
   /// End of input: flushes the last record, reports an unterminated quote.
   void finish(RecordSink& sink);
@@ -132,6 +132,7 @@ struct CsvStats {
   Tally summary_lines;        ///< totals/footer lines (合计, Total:)
   Tally padded_rows;          ///< fewer fields than the header: padded with empty values
   Tally overflow_rows;        ///< more fields than the header: extras set aside
+  Tally trailing_delimiter_rows;  ///< one or more empty fields past the header's last column (`1,2,3,`): dropped
   Tally nul_bytes;
   Tally stray_quotes;
   uint64_t line_endings[kLineEndingKinds] = {};
@@ -167,6 +168,7 @@ class CsvReader {
   class Rows;
   void start(bool at_eof);
   void check_token_error();
+  void sync_stats();
 
   CsvOptions opt_;
   RowSink& sink_;
