@@ -95,14 +95,24 @@ export interface Report {
     granularity: 'month' | 'quarter' | 'year'; first_date: string; as_of: string; as_of_source: string;
     lapse_days: number; periods: { id: string; start: string; end: string; partial: boolean }[];
   };
-  data_quality: { tables: { orders: Record<string, unknown> & { files: FileReport[]; rows_read: number; rows_used: number; rows_rejected: number; rows_skipped: number } } };
+  data_quality: {
+    tables: { orders: Record<string, unknown> & { files: FileReport[]; rows_read: number; rows_used: number; rows_rejected: number; rows_skipped: number } };
+    /** Present when no usable order row was left: nothing could be computed. */
+    empty?: string;
+  };
   metrics: Record<string, MetricResult>;
   series: Record<string, { unit: string; points: SeriesPoint[] }>;
   segments: Record<string, unknown>;
   monthly_active_customers?: { months: string[]; values: number[] };
-  cohorts?: { acquisition: { months: string[]; size: number[]; active: number[][]; revenue: number[][] } };
-  breakdowns?: { channel: { value: string | null; orders: number; returns: number; revenue: number }[] };
+  cohorts?: { acquisition: { months: string[]; size: number[]; active: number[][]; revenue: number[][]; definition: string } };
+  breakdowns?: {
+    channel?: BreakdownRow[];
+    /** Present when amounts state a currency; with several, money metrics are null. */
+    currency?: BreakdownRow[];
+  };
 }
+
+export interface BreakdownRow { value: string | null; orders: number; returns: number; revenue: number }
 
 export interface Customers {
   count: number;

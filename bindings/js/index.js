@@ -127,6 +127,26 @@ function monthToLabel(m) {
   return `${y}-${mo < 10 ? '0' : ''}${mo}`;
 }
 
+// Labels for a column of small integers (day or month numbers): each distinct value is
+// formatted once (a few hundred days), not once per customer (hundreds of thousands).
+function labels(values, format) {
+  const n = values.length;
+  const out = new Array(n);
+  if (n === 0) return out;
+  let lo = values[0], hi = values[0];
+  for (let i = 1; i < n; i++) {
+    const v = values[i];
+    if (v < lo) lo = v;
+    else if (v > hi) hi = v;
+  }
+  const table = new Array(hi - lo + 1);
+  for (let i = 0; i < n; i++) {
+    const k = values[i] - lo;
+    out[i] = table[k] ?? (table[k] = format(values[i]));
+  }
+  return out;
+}
+
 class Engine {
   #m;
   #e;
@@ -206,10 +226,10 @@ class Engine {
     for (const name of NUMERIC_COLUMNS) out[name] = col(name);
     out.count = out.orders.length;
     if (out.count === 0) out.customer_id = [];
-    out.first_purchase = Array.from(col('first_purchase'), dayToIso);
-    out.last_purchase = Array.from(col('last_purchase'), dayToIso);
-    out.segment = Array.from(col('segment'), (s) => SEGMENT_NAMES[s]);
-    out.cohort = Array.from(col('cohort'), monthToLabel);
+    out.first_purchase = labels(col('first_purchase'), dayToIso);
+    out.last_purchase = labels(col('last_purchase'), dayToIso);
+    out.segment = labels(col('segment'), (s) => SEGMENT_NAMES[s]);
+    out.cohort = labels(col('cohort'), monthToLabel);
     return out;
   }
 

@@ -35,6 +35,16 @@ json parse_options(const std::string& s) {
   return j;
 }
 
+// An option that is present must have the right type: a wrong one is an error, never ignored.
+bool has(const json& j, const char* key, json::value_t type, const char* what) {
+  if (!j.contains(key) || j[key].is_null()) return false;
+  bool good = j[key].type() == type ||
+              (type == json::value_t::number_integer &&
+               (j[key].is_number_unsigned() || j[key].is_number_integer()));
+  if (!good) throw InputError("bad_options", std::string(key) + " must be " + what);
+  return true;
+}
+
 OrderLoadOptions load_options(const json& j) {
   OrderLoadOptions o;
   if (j.contains("mapping") && !j["mapping"].is_null()) {
@@ -44,28 +54,31 @@ OrderLoadOptions load_options(const json& j) {
       o.mapping.push_back({field, column.is_null() ? "" : column.is_number() ? std::to_string(column.get<int>())
                                                                               : column.get<std::string>()});
   }
-  if (j.contains("delimiter") && !j["delimiter"].is_null()) {
+  if (has(j, "delimiter", json::value_t::string, "a string")) {
     std::string d = j["delimiter"].get<std::string>();
     if (d == "tab" || d == "\\t") d = "\t";
     if (d == "whitespace" || d == "space") d = " ";
     if (d.size() != 1) throw InputError("bad_options", "delimiter must be one character, \"tab\" or \"whitespace\"");
     o.csv.delimiter = uint8_t(d[0]);
   }
-  if (j.contains("header") && j["header"].is_boolean()) o.csv.header = j["header"].get<bool>() ? 1 : 0;
-  if (j.contains("encoding") && j["encoding"].is_string()) o.csv.encoding = j["encoding"].get<std::string>();
-  if (j.contains("dateOrder") && j["dateOrder"].is_string()) {
+  if (has(j, "header", json::value_t::boolean, "true or false")) o.csv.header = j["header"].get<bool>() ? 1 : 0;
+  if (has(j, "encoding", json::value_t::string, "a string")) {
+    o.csv.encoding = j["encoding"].get<std::string>();
+    for (char& c : o.csv.encoding) c = char(std::tolower(uint8_t(c)));
+  }
+  if (has(j, "dateOrder", json::value_t::string, "\"dmy\" or \"mdy\"")) {
     std::string d = j["dateOrder"];
     if (d == "dmy") o.date_order = DateOrder::dmy;
     else if (d == "mdy") o.date_order = DateOrder::mdy;
     else throw InputError("bad_options", "dateOrder must be \"dmy\" or \"mdy\"");
   }
-  if (j.contains("decimalMark") && j["decimalMark"].is_string()) {
+  if (has(j, "decimalMark", json::value_t::string, "\"dot\" or \"comma\"")) {
     std::string d = j["decimalMark"];
     if (d == "dot" || d == ".") o.decimal_mark = DecimalMark::dot;
     else if (d == "comma" || d == ",") o.decimal_mark = DecimalMark::comma;
     else throw InputError("bad_options", "decimalMark must be \"dot\" or \"comma\"");
   }
-  if (j.contains("amountIsNet") && j["amountIsNet"].is_boolean()) o.amount_is_net = j["amountIsNet"];
+  if (has(j, "amountIsNet", json::value_t::boolean, "true or false")) o.amount_is_net = j["amountIsNet"];
   return o;
 }
 
@@ -79,14 +92,14 @@ int32_t parse_day_option(const std::string& s, const char* what) {
 
 AnalyzeOptions analyze_options(const json& j) {
   AnalyzeOptions o;
-  if (j.contains("period") && j["period"].is_string()) {
+  if (has(j, "period", json::value_t::string, "month, quarter or year")) {
     std::string p = j["period"];
     if (p == "month") o.period = Granularity::month;
     else if (p == "quarter") o.period = Granularity::quarter;
     else if (p == "year") o.period = Granularity::year;
     else throw InputError("bad_options", "period must be month, quarter or year");
   }
-  if (j.contains("asOf") && j["asOf"].is_string()) o.as_of = parse_day_option(j["asOf"], "asOf");
+  if (has(j, "asOf", json::value_t::string, "a date written YYYY-MM-DD")) o.as_of = parse_day_option(j["asOf"], "asOf");
   if (j.contains("lapseDays") && !j["lapseDays"].is_null()) {
     if (!j["lapseDays"].is_number_integer() || j["lapseDays"].get<int>() < 1)
       throw InputError("bad_options", "lapseDays must be a whole number of days >= 1");
@@ -128,18 +141,23 @@ std::string Engine::guarded(F&& f) {
 }
 
 std::string Engine::begin_load(const std::string& table, const std::string& options_json) {
-  return guarded([&] {
+  std::string r = guarded([&] {
     if (loader_) throw InputError("load_in_progress", "A load of \"" + loading_file_ + "\" is still in progress: end or abort it first");
     if (table != "orders")
       throw InputError("unknown_table", "Unknown table \"" + table + "\": this version reads \"orders\"");
     json j = parse_options(options_json);
+    std::string name = j.contains("name") && j["name"].is_string() ? j["name"].get<std::string>()
+                                                                  : table + "#" + std::to_string(orders_.files.size() + 1);
+    // Errors in the options name the file they were for, and nothing stays half-begun.
     loading_table_ = table;
-    loading_file_ = j.contains("name") && j["name"].is_string() ? j["name"].get<std::string>()
-                                                               : table + "#" + std::to_string(orders_.files.size() + 1);
-    loader_ = std::make_unique<OrdersLoader>(orders_, loading_file_, load_options(j));
+    loading_file_ = name;
+    OrderLoadOptions o = load_options(j);
+    loader_ = std::make_unique<OrdersLoader>(orders_, name, std::move(o));
     last_.reset();
     return ok();
   });
+  if (failed_ && !loader_) loading_table_.clear(), loading_file_.clear();
+  return r;
 }
 
 std::string Engine::feed(const char* data, size_t size) {

@@ -66,6 +66,7 @@ void OrdersLoader::rollback() {
   cut(t_.order_currency, mark_orders_);
   t_.customers.truncate(mark_customers_);
   t_.order_ids.truncate(mark_order_ids_);
+  cut(t_.order_of_key, mark_order_ids_);
   t_.statuses.truncate(mark_statuses_);
   t_.channels.truncate(mark_channels_);
   t_.currencies.truncate(mark_currencies_);
@@ -78,6 +79,19 @@ int OrdersLoader::col(const char* field) const {
 }
 
 void OrdersLoader::feed(const char* p, size_t n) { reader_->feed(p, n); }
+
+uint32_t OrdersLoader::find_order(std::string_view key, uint32_t& key_id) const {
+  key_id = t_.order_ids.find(key);
+  return key_id == Interner::kNone ? Interner::kNone : t_.order_of_key[key_id];
+}
+
+uint32_t OrdersLoader::intern_order(std::string_view key, bool& is_new, uint32_t& key_id) {
+  size_t before = t_.order_ids.size();
+  key_id = t_.order_ids.intern(key);
+  is_new = key_id == before;
+  if (is_new) t_.order_of_key.push_back(uint32_t(t_.orders()));  // the order this line creates
+  return t_.order_of_key[key_id];
+}
 
 void OrdersLoader::on_header(const std::vector<std::string>& columns, bool has_header) {
   columns_ = columns;
@@ -108,10 +122,6 @@ void OrdersLoader::map_columns(const std::vector<std::vector<std::string>>& samp
     throw InputError("missing_column",
                      "No amount column (nor quantity and unit price) found among: " + cols +
                          ". Name the column holding the order amount (mapping: column=amount)");
-  t_.any_customer_column |= c_customer_ >= 0;
-  t_.any_status_column |= c_status_ >= 0;
-  t_.any_channel_column |= c_channel_ >= 0;
-  t_.any_refund_column |= c_refund_ >= 0 && !opt_.amount_is_net;
   if (c_customer_ < 0)
     report_.warnings.push_back({"no_customer_column",
                                 "No customer column: order metrics only; customer metrics need one "
@@ -180,17 +190,19 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
   uint32_t order = Interner::kNone;
   bool new_order = true;
   bool lookup_later = false;
+  uint32_t key_id = Interner::kNone;  // the order id's id in t_.order_ids
   std::string_view order_key;
   if (c_order_ >= 0) {
     order_key = clean_id(f[c_order_]);
     if (order_key.empty()) {
       no_order_id_.add(line);
-    } else if (prev_order_ != Interner::kNone && order_key == t_.order_ids.get(prev_order_)) {
-      order = prev_order_;  // the next line of the same order: the common case in line-item exports
+    } else if (prev_key_ != Interner::kNone && order_key == t_.order_ids.get(prev_key_)) {
+      key_id = prev_key_;
+      order = t_.order_of_key[prev_key_];  // the next line of the same order: common in line-item exports
       new_order = false;
     } else if (c_amount_ >= 0 && trim(f[c_amount_]).empty()) {
       // Whether a line without an amount is rejected depends on its order existing.
-      order = t_.order_ids.find(order_key);
+      order = find_order(order_key, key_id);
       new_order = order == Interner::kNone;
     } else {
       new_order = false;
@@ -252,6 +264,7 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     flags |= kLineHasAmount;
     if (q.units < 0) flags |= kLineNegQty;
     if (p.evidence == DecimalMark::comma) comma_evidence_.add(line);
+    if (p.evidence == DecimalMark::dot) dot_evidence_.add(line);
     if (p.ambiguous) ambiguous = true, alt = int64_t((__int128(q.units) * p.alt_units) / kAmountScale);
     currency = p.currency;
   }
@@ -272,7 +285,7 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     ParsedAmount r;
     if (!rc.empty() && !parse_amount(rc, opt_.decimal_mark, r)) {
       if (lookup_later) {
-        order = t_.order_ids.find(order_key);
+        order = find_order(order_key, key_id);
         new_order = order == Interner::kNone;
         lookup_later = false;
       }
@@ -284,16 +297,14 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
       refunded = r.units < 0 ? -r.units : r.units;  // some exports write refunds negative
     }
   }
-  if (lookup_later) {
-    size_t before = t_.order_ids.size();
-    order = t_.order_ids.intern(order_key);
-    new_order = order == before;
-  }
+  if (lookup_later) order = intern_order(order_key, new_order, key_id);
 
   // A new order takes its order-level fields from this, its first line.
   if (new_order) {
-    if (order == Interner::kNone)
-      order = c_order_ >= 0 && !order_key.empty() ? t_.order_ids.intern(order_key) : uint32_t(t_.orders());
+    if (order == Interner::kNone) {
+      bool fresh = true;
+      order = c_order_ >= 0 && !order_key.empty() ? intern_order(order_key, fresh, key_id) : uint32_t(t_.orders());
+    }
     uint32_t customer = Interner::kNone;
     if (c_customer_ >= 0) {
       std::string_view id = clean_id(f[c_customer_]);
@@ -313,7 +324,7 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     }
   }
 
-  if (c_order_ >= 0 && !order_key.empty()) prev_order_ = order;
+  if (key_id != Interner::kNone) prev_key_ = key_id;
   uint32_t index = uint32_t(t_.lines());
   if (pending_date) pending_dates_.push_back({index, raw});
   if (ambiguous) pending_amounts_.push_back({index, alt});
@@ -391,8 +402,6 @@ void OrdersLoader::resolve_amounts() {
       mark = DecimalMark::comma;
     } else if (dot_evidence_ && !comma_evidence_) {
       mark = DecimalMark::dot;
-    } else if (reader_->stats().delimiter_name == ",") {
-      mark = DecimalMark::dot;  // "1,234" in a comma file had to be quoted: a thousands mark
     } else {
       uint64_t first = t_.line_number[pending_amounts_[0].line_index];
       throw InputError("ambiguous_amounts",
@@ -512,6 +521,11 @@ const FileReport& OrdersLoader::finish() {
                                     " line(s) repeat an earlier line of the file exactly; kept (a line-item "
                                     "export may list an item twice)",
                                 report_.duplicate_lines.count, report_.duplicate_lines.lines});
+  // Only a file that loaded marks what columns the table has (a failed one leaves no trace).
+  t_.any_customer_column |= c_customer_ >= 0;
+  t_.any_status_column |= c_status_ >= 0;
+  t_.any_channel_column |= c_channel_ >= 0;
+  t_.any_refund_column |= c_refund_ >= 0 && !opt_.amount_is_net;
   t_.amount_is_net.push_back(opt_.amount_is_net);
   t_.files.push_back(report_);
   return t_.files.back();

@@ -68,6 +68,7 @@ class OrdersTable {
 
   Interner customers;
   Interner order_ids;
+  std::vector<uint32_t> order_of_key;  ///< order index of each id in order_ids (rows without an id are orders too)
   Interner statuses;  ///< id 0 is "" (no status)
   Interner channels;
   Interner currencies;  ///< ISO codes; id 0 is "" (not stated)
@@ -120,6 +121,8 @@ class OrdersLoader : public RowSink {
   void resolve_amounts();
   void count_duplicates();
   int col(const char* field) const;
+  uint32_t find_order(std::string_view key, uint32_t& key_id) const;
+  uint32_t intern_order(std::string_view key, bool& is_new, uint32_t& key_id);
 
   OrdersTable& t_;
   OrderLoadOptions opt_;
@@ -148,7 +151,7 @@ class OrdersLoader : public RowSink {
   Tally currency_mismatch_;  // lines whose currency differs from their order's
   std::vector<std::pair<uint64_t, uint32_t>> row_hashes_;  // (hash, line) of this file's rows
   uint64_t appended_ = 0;
-  uint32_t prev_order_ = Interner::kNone;  // order of the previous row (line items come together)
+  uint32_t prev_key_ = Interner::kNone;  // order id of the previous row (line items come together)
   uint64_t late_rejected_ = 0;  // stored rows rejected when the file ended (date order)
   std::vector<std::string_view> row_;
 };

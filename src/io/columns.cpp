@@ -30,7 +30,7 @@ const std::vector<FieldSpec> kOrderFields = {
       "支付时间", "订单付款时间"}},
     {"amount", true,
      {"amount", "total", "ordertotal", "totalamount", "dollarvalue", "value", "revenue", "sales",
-      "netsales", "grosssales", "totalprice", "price", "paid", "paidamount", "实付金额", "实收金额",
+      "netsales", "grosssales", "totalprice", "paid", "paidamount", "实付金额", "实收金额",
       "支付金额", "订单金额", "买家实付金额", "买家实际支付金额", "商品总价", "订单总金额", "总金额", "金额",
       "交易金额", "收入", "销售额"}},
     {"quantity", false,
@@ -53,6 +53,20 @@ const std::vector<FieldSpec> kOrderFields = {
     {"cost", false, {"cost", "costprice", "cogs", "成本", "成本价"}},
     {"paid_at", false, {"paidat", "paymentdate", "paiddate", "付款时间", "支付时间"}},
     {"currency", false, {"currency", "currencycode", "币种", "货币"}},
+};
+
+// Platform exports recognised by their headers, where the generic synonyms would choose
+// wrong (Shopify's order id is "Name"). Normalised header names; see exports.md.
+struct Profile {
+  const char* name;
+  std::vector<const char*> signature;  // all present: it is this export
+  std::vector<std::pair<const char*, const char*>> fields;  // field -> normalised header
+};
+const std::vector<Profile> kOrderProfiles = {
+    {"Shopify orders export",
+     {"name", "financialstatus", "lineitemquantity", "createdat"},
+     {{"order_id", "name"}, {"customer_id", "email"}, {"order_date", "createdat"}, {"amount", "total"},
+      {"refunded_amount", "refundedamount"}, {"status", "financialstatus"}, {"channel", "source"}}},
 };
 
 // Strips one bracketed unit suffix ("金额(元)", "Amount (USD)") after normalising.
@@ -168,10 +182,32 @@ std::vector<ColumnChoice> choose_columns(const std::string& table, const std::ve
     c.reason = "chosen by option";
     taken[size_t(idx)] = true;
   }
-  // 2. Header synonyms, fields in table order, synonyms in preference order.
+  // 2. Known platform exports, then header synonyms (fields in table order, synonyms in
+  // preference order).
   if (has_header) {
     std::vector<std::string> norm;
     for (const auto& col : columns) norm.push_back(normalize_header(col));
+    auto column_of = [&](const char* h) -> int {
+      for (size_t i = 0; i < norm.size(); ++i)
+        if (norm[i] == h) return int(i);
+      return -1;
+    };
+    if (table == "orders")
+      for (const auto& p : kOrderProfiles) {
+        if (!std::all_of(p.signature.begin(), p.signature.end(), [&](const char* h) { return column_of(h) >= 0; }))
+          continue;
+        for (const auto& [field, header] : p.fields) {
+          ColumnChoice& c = out[slot[field]];
+          int i = column_of(header);
+          if (!c.source.empty() || i < 0 || taken[size_t(i)]) continue;
+          c.index = i;
+          c.column = columns[size_t(i)];
+          c.source = "header";
+          c.reason = std::string(p.name) + ": \"" + columns[size_t(i)] + "\" is its " + field;
+          taken[size_t(i)] = true;
+        }
+        break;
+      }
     for (const auto& f : fields) {
       ColumnChoice& c = out[slot[f.field]];
       if (!c.source.empty()) continue;

@@ -142,8 +142,14 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
   a.as_of = opt.as_of ? *opt.as_of : hi;
   a.as_of_source = opt.as_of ? "option" : "data";
   a.first_date = lo;
-  if (a.first_date > a.as_of) {
+  if (a.first_date > a.as_of) {  // every row is after as_of: counted, nothing to compute
     a.empty = true;
+    for (size_t i = 0; i < nlines; ++i)
+      if (!(t.line_flags[i] & kLineRejected)) ++a.rows_after_as_of, a.rows_after_as_of_lines.add(t.line_number[i]);
+    a.warnings.push_back({"rows_after_as_of",
+                          "as_of " + format_day(a.as_of) + " is before the first order date " + format_day(lo) +
+                              ": all " + std::to_string(a.rows_after_as_of) + " row(s) are after it",
+                          a.rows_after_as_of, a.rows_after_as_of_lines.lines});
     return a;
   }
 
@@ -151,12 +157,13 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
   std::vector<int64_t> gross(norders, 0), first_amount(norders, 0);
   std::vector<int32_t> order_day(norders, 0);
   std::vector<uint32_t> lines_n(norders, 0), lines_with_amount(norders, 0);
-  std::vector<uint8_t> first_has_amount(norders, 0), negative(norders, 0), seen(norders, 0);
+  std::vector<uint8_t> first_has_amount(norders, 0), negative(norders, 0), seen(norders, 0), used(norders, 0);
   std::vector<uint16_t> order_file(norders, 0);
   for (size_t i = 0; i < nlines; ++i) {
     uint8_t fl = t.line_flags[i];
     if (fl & kLineRejected) continue;
     uint32_t o = t.line_order[i];
+    used[o] = 1;
     if (t.line_day[i] > a.as_of) {
       ++a.rows_after_as_of;
       a.rows_after_as_of_lines.add(t.line_number[i]);
@@ -184,7 +191,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
   int64_t revenue_units = 0, purchase_units = 0, return_units = 0, guest_units = 0;
   for (uint32_t o = 0; o < norders; ++o) {
     if (!seen[o]) {
-      ++a.orders_after_as_of;
+      a.orders_after_as_of += used[o];  // (an order whose rows were all rejected is in neither)
       continue;
     }
     ++a.orders_total;
@@ -231,11 +238,12 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
       if (kind[o] != kPurchase && kind[o] != kReturn) continue;
       auto& row = rows[t.order_currency[o]];
       (kind[o] == kPurchase ? row.orders : row.returns)++;
-      row.revenue += double(net[o]) / kScale;
+      row.revenue_units += net[o];
     }
     size_t stated = 0;
     for (uint32_t c = 0; c < rows.size(); ++c) {
       if (!rows[c].orders && !rows[c].returns) continue;
+      rows[c].revenue = double(rows[c].revenue_units) / kScale;
       rows[c].channel = std::string(t.currencies.get(c));
       stated += !rows[c].channel.empty();
       a.currencies.push_back(rows[c]);
@@ -259,7 +267,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     per.partial = per.start != cal_start || per.end != cal_end;
     a.periods.push_back(per);
   }
-  std::vector<double> per_revenue(np, 0), per_id_revenue(np, 0);
+  std::vector<int64_t> per_revenue(np, 0), per_id_revenue(np, 0);  // exact, × kAmountScale
   std::vector<uint64_t> per_orders(np, 0), per_id_orders(np, 0), per_customers(np, 0), per_repeat(np, 0),
       per_returning(np, 0);
 
@@ -275,7 +283,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     if (kind[o] != kPurchase && kind[o] != kReturn) continue;
     order_month[o] = month_of_day[size_t(order_day[o] - a.first_date)];
     size_t p = size_t(period_of_month(order_month[o], g) - p0);
-    per_revenue[p] += double(net[o]) / kScale;
+    per_revenue[p] += net[o];
     if (kind[o] == kPurchase) ++per_orders[p];
   }
 
@@ -306,6 +314,9 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     a.cohort_active[size_t(i)].assign(size_t(nmonths - i), 0);
     a.cohort_revenue[size_t(i)].assign(size_t(nmonths - i), 0);
   }
+  std::vector<std::vector<int64_t>> cohort_units{size_t(nmonths)};
+  for (int32_t i = 0; i < nmonths; ++i) cohort_units[size_t(i)].assign(size_t(nmonths - i), 0);
+  std::vector<int64_t> spend_units;  // per customer row, exact
 
   CustomerColumns& cc = a.customers;
   uint64_t repeat_customers = 0, identified_purchases = 0;
@@ -342,6 +353,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     cc.last_purchase.push_back(last);
     cc.orders.push_back(purchases);
     cc.total_spend.push_back(double(spend) / kScale);
+    spend_units.push_back(spend);
     cc.mean_order_value.push_back(double(spend) / kScale / purchases);
     cc.repeat_spend.push_back(double(repeat) / kScale);
     cc.recency_days.push_back(a.as_of - last);
@@ -362,7 +374,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     for (auto& [day, o] : mine) {
       int32_t m = order_month[o];
       if (m < cohort) continue;  // a return dated before the first purchase
-      a.cohort_revenue[ci][size_t(m - cohort)] += double(net[o]) / kScale;
+      cohort_units[ci][size_t(m - cohort)] += net[o];
       if (kind[o] != kPurchase || m == last_month) continue;
       last_month = m;
       ++a.monthly_active[size_t(m - month_first)];
@@ -371,7 +383,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     // Periods: customers, repeaters, returning customers, identified revenue.
     for (auto& [day, o] : mine) {
       size_t p = size_t(period_of_month(order_month[o], g) - p0);
-      per_id_revenue[p] += double(net[o]) / kScale;
+      per_id_revenue[p] += net[o];
       if (kind[o] != kPurchase) continue;
       ++per_id_orders[p];
       if (!period_touched[p]) period_touched[p] = 1, touched.push_back(p);
@@ -387,6 +399,9 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     touched.clear();
   }
 
+  for (size_t i = 0; i < cohort_units.size(); ++i)
+    for (size_t k = 0; k < cohort_units[i].size(); ++k) a.cohort_revenue[i][k] = double(cohort_units[i][k]) / kScale;
+
   // 7. RFM scores and segments.
   size_t n = cc.size();
   {
@@ -398,17 +413,18 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     cc.segment.resize(n);
     a.segments.resize(11);
     for (int s = 0; s < 11; ++s) a.segments[size_t(s)].name = kSegmentNames[s];
-    bool used[3][6] = {};
+    bool level_used[3][6] = {};
     for (size_t i = 0; i < n; ++i) {
       int fm = (cc.f_score[i] + cc.m_score[i]) / 2;
       uint8_t seg = kSegmentGrid[cc.r_score[i] - 1][fm - 1];
       cc.segment[i] = seg;
       ++a.segments[seg].customers;
-      a.segments[seg].revenue += cc.total_spend[i];
-      used[0][cc.r_score[i]] = used[1][cc.f_score[i]] = used[2][cc.m_score[i]] = true;
+      a.segments[seg].revenue_units += spend_units[i];
+      level_used[0][cc.r_score[i]] = level_used[1][cc.f_score[i]] = level_used[2][cc.m_score[i]] = true;
     }
     for (int k = 0; k < 3; ++k)
-      for (int s = 1; s <= 5; ++s) a.score_levels[k] += used[k][s];
+      for (int s = 1; s <= 5; ++s) a.score_levels[k] += level_used[k][s];
+    for (auto& seg : a.segments) seg.revenue = double(seg.revenue_units) / kScale;
   }
 
   // 8. Channels.
@@ -418,10 +434,11 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
       if (kind[o] != kPurchase && kind[o] != kReturn) continue;
       size_t ch = t.order_channel[o] == Interner::kNone ? t.channels.size() : t.order_channel[o];
       (kind[o] == kPurchase ? rows[ch].orders : rows[ch].returns)++;
-      rows[ch].revenue += double(net[o]) / kScale;
+      rows[ch].revenue_units += net[o];
     }
     for (size_t ch = 0; ch <= t.channels.size(); ++ch) {
       if (!rows[ch].orders && !rows[ch].returns) continue;
+      rows[ch].revenue = double(rows[ch].revenue_units) / kScale;
       rows[ch].channel = ch < t.channels.size() ? std::string(t.channels.get(uint32_t(ch))) : "";
       a.channels.push_back(rows[ch]);
     }
@@ -493,7 +510,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
   };
   {
     Series& s = series("revenue", "currency");
-    for (size_t p = 0; p < np; ++p) s.values[p] = per_revenue[p];
+    for (size_t p = 0; p < np; ++p) s.values[p] = double(per_revenue[p]) / kScale;
   }
   {
     Series& s = series("orders", "count");
@@ -502,14 +519,15 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
   {
     Series& s = series("aov", "currency");
     for (size_t p = 0; p < np; ++p)
-      if (!(s.values[p] = ratio(per_revenue[p], double(per_orders[p])))) s.reasons[p] = "no purchases";
+      if (!(s.values[p] = ratio(double(per_revenue[p]) / kScale, double(per_orders[p])))) s.reasons[p] = "no purchases";
   }
   if (t.any_customer_column) {
     Series& s1 = series("customers", "count");
     for (size_t p = 0; p < np; ++p) s1.values[p] = double(per_customers[p]);
     Series& s2 = series("customer_aov", "currency");
     for (size_t p = 0; p < np; ++p)
-      if (!(s2.values[p] = ratio(per_id_revenue[p], double(per_id_orders[p])))) s2.reasons[p] = "no customer purchases";
+      if (!(s2.values[p] = ratio(double(per_id_revenue[p]) / kScale, double(per_id_orders[p]))))
+        s2.reasons[p] = "no customer purchases";
     Series& s3 = series("purchase_frequency", "count");
     for (size_t p = 0; p < np; ++p)
       if (!(s3.values[p] = ratio(double(per_id_orders[p]), double(per_customers[p])))) s3.reasons[p] = "no customers";
@@ -528,16 +546,30 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
       list += (list.empty() ? "" : ", ") + (c.channel.empty() ? std::string("not stated") : c.channel) + " " +
               std::to_string(c.orders) + " orders";
     std::string why = "amounts are in several currencies (" + list + "): see breakdowns.currency";
-    for (auto& m : a.metrics)
+    static const char* const kMoneyInputs[] = {"purchases_revenue", "returns_revenue", "guest_revenue",
+                                               "revenue", "customer_revenue"};
+    for (auto& m : a.metrics) {
       if (m.unit == "currency" && m.value) m.value.reset(), m.reason = why;
+      for (const char* k : kMoneyInputs)
+        m.inputs.erase(std::remove_if(m.inputs.begin(), m.inputs.end(), [&](const auto& in) { return in.first == k; }),
+                       m.inputs.end());
+    }
     for (auto& sr : a.series)
       if (sr.unit == "currency")
         for (size_t p = 0; p < sr.values.size(); ++p) sr.values[p].reset(), sr.reasons[p] = why;
     a.warnings.push_back({"mixed_currencies",
                           "Amounts are in several currencies (" + list +
-                              "): money metrics are given per currency only; per-customer spend and the M score "
-                              "mix currencies",
+                              "): money metrics are given per currency only (breakdowns.currency); per-customer "
+                              "spend, the M score, guest, segment, cohort and channel revenue mix currencies",
                           a.currencies.size(), {}});
+  }
+
+  if (!a.mixed_currencies && a.currencies.size() == 2 && a.currencies[0].channel.empty()) {
+    const auto& unstated = a.currencies[0];
+    a.warnings.push_back({"currency_not_stated",
+                          std::to_string(unstated.orders + unstated.returns) + " order(s) state no currency; the others are in " +
+                              a.currencies[1].channel + ": all are taken to be " + a.currencies[1].channel,
+                          unstated.orders + unstated.returns, {}});
   }
 
   // 11. Warnings about what the rules did.

@@ -115,6 +115,7 @@ struct Analysis {
     std::string name;
     uint64_t customers = 0;
     double revenue = 0;
+    int64_t revenue_units = 0;  ///< exact sum behind `revenue`
   };
   std::vector<SegmentRow> segments;
   uint8_t score_levels[3] = {0, 0, 0};  ///< distinct R, F, M scores in use
@@ -123,6 +124,7 @@ struct Analysis {
     std::string channel;
     uint64_t orders = 0, returns = 0;
     double revenue = 0;
+    int64_t revenue_units = 0;  ///< exact sum behind `revenue` (× kAmountScale)
   };
   std::vector<ChannelRow> channels;
 

@@ -103,8 +103,7 @@ TEST_CASE("lines group by order_id; order-level fields come from the first line"
                    "#1001,,,,,2024-04-01 10:00:00 +0100,2,10.00\n"
                    "#1002,bob@x.com,partially_refunded,50.00,20.00,2024-04-02 11:00:00 +0100,1,50.00\n"
                    "#1003,ann@x.com,voided,15.00,,2024-04-03 12:00:00 +0100,1,15.00\n"
-                   "#1004,bob@x.com,refunded,40.00,40.00,2024-04-04 09:00:00 +0100,1,40.00\n",
-                   {{"mapping", {{"order_id", "Name"}}}})["ok"]);
+                   "#1004,bob@x.com,refunded,40.00,40.00,2024-04-04 09:00:00 +0100,1,40.00\n")["ok"]);
   json r = run.analyze();
   // #1001 = 30 (from the first line only), #1002 = 50 - 20; #1003 and #1004 excluded by status.
   CHECK(metric(r, "revenue") == Approx(60.0));
@@ -117,7 +116,7 @@ TEST_CASE("lines group by order_id; order-level fields come from the first line"
       if (m["field"] == field) return m["column"].get<std::string>();
     return std::string();
   };
-  CHECK(field_column("order_id") == "Name");  // chosen by option (Shopify's order name)
+  CHECK(field_column("order_id") == "Name");  // the Shopify profile: its order id is "Name"
   CHECK(run.files[0]["rows_rejected"] == 0);      // the second line of #1001 has no Total: not rejected
   CHECK(field_column("customer_id") == "Email");
   CHECK(field_column("amount") == "Total");
@@ -501,4 +500,67 @@ TEST_CASE("money in several currencies is never summed", "[orders][currency]") {
   json s = one.analyze();
   CHECK(metric(s, "revenue") == Approx(170.0));
   CHECK(s["breakdowns"]["currency"].size() == 1);
+}
+
+TEST_CASE("rows without an order id are orders of their own, beside rows with one", "[orders]") {
+  Run run;
+  REQUIRE(run.load("order_id,customer_id,order_date,amount\nA,c1,2024-01-01,10\n,c2,2024-01-02,20\nB,c3,2024-01-03,30\n"
+                   "A,c1,2024-01-04,5\n")["ok"]);
+  json r = run.analyze();
+  CHECK(metric(r, "orders") == 3);
+  CHECK(metric(r, "customers") == 3);
+  CHECK(metric(r, "revenue") == Approx(65.0));
+  CHECK(orders_dq(r)["orders"]["after_as_of"]["orders"] == 0);
+  // A file without an order id column, then one with: X1 is a new order, not the first file's first.
+  Run two;
+  REQUIRE(two.load("customer_id,order_date,amount\nc1,2024-01-01,10\nc2,2024-01-02,20\n")["ok"]);
+  REQUIRE(two.load("order_id,customer_id,order_date,amount\nX1,c3,2024-01-03,30\n")["ok"]);
+  json s = two.analyze();
+  CHECK(metric(s, "orders") == 3);
+  CHECK(metric(s, "customers") == 3);
+}
+
+TEST_CASE("a failed load leaves no trace, not even which columns the table has", "[orders]") {
+  Run run;
+  REQUIRE_FALSE(run.load("order_id,customer_id,order_date,amount,channel\n1,a,2024-01-01,\"10\n")["ok"]);
+  REQUIRE(run.load("order_date,amount\n2024-01-01,10\n")["ok"]);
+  json r = run.analyze();
+  CHECK(r["metrics"]["customers"]["value"].is_null());
+  CHECK_FALSE(r.contains("breakdowns"));
+  // A bad analyze option afterwards names no file.
+  json bad = run.analyze({{"period", "week"}});
+  CHECK(bad["error"]["file"].is_null());
+}
+
+TEST_CASE("as_of before the first order: every row is after it, and counted", "[orders][accounting]") {
+  Run run;
+  REQUIRE(run.load("customer_id,order_date,amount\na,2024-01-05,10\nb,2024-01-06,10\n")["ok"]);
+  json r = run.analyze({{"asOf", "2023-12-31"}});
+  CHECK(r["period"].is_null());
+  CHECK(orders_dq(r)["orders"]["after_as_of"]["rows"] == 2);
+}
+
+TEST_CASE("options of the wrong type are refused", "[orders]") {
+  Run run;
+  REQUIRE(run.load("customer_id,order_date,amount\na,2024-01-01,10\n")["ok"]);
+  CHECK(run.analyze({{"asOf", 5}})["error"]["code"] == "bad_options");
+  CHECK(run.analyze({{"period", true}})["error"]["code"] == "bad_options");
+  CHECK(run.load("x\n", {{"header", "yes"}})["error"]["code"] == "bad_options");
+  CHECK(run.load("customer_id,order_date,amount\nb,2024-01-02,10\n", {{"encoding", "UTF-8"}})["ok"]);
+}
+
+TEST_CASE("1,234-only amounts are not guessed", "[orders]") {
+  Run run;
+  json f = run.load("customer_id,order_date,amount\na,2024-01-01,\"1,234\"\nb,2024-01-02,\"2,500\"\n");
+  REQUIRE_FALSE(f["ok"]);
+  CHECK(f["error"]["code"] == "ambiguous_amounts");
+  REQUIRE(run.load("customer_id,order_date,amount\na,2024-01-01,\"1,234\"\nb,2024-01-02,\"2,500\"\n",
+                   {{"decimalMark", "dot"}})["ok"]);
+  CHECK(metric(run.analyze(), "revenue") == Approx(3734.0));
+}
+
+TEST_CASE("unit prices give decimal-mark evidence like amounts do", "[orders]") {
+  Run run;
+  REQUIRE(run.load("customer_id,order_date,quantity,unit_price\na,2024-01-01,1,2.50\nb,2024-01-02,2,1.234\n")["ok"]);
+  CHECK(metric(run.analyze(), "revenue") == Approx(2.5 + 2.468));
 }

@@ -268,14 +268,15 @@ def headline(orders, first_date, as_of):
         "revenue_of_returns": money(rets["net"].sum()),
         "aov": money_ratio(revenue, n_purch),
         "customers": n_cust,
-        # customer_aov: numerator = net of every order carrying a customer id (their
-        # purchases and their returns), denominator = purchases carrying a customer id.
-        "customer_aov": money_ratio(ident["net"].sum(), len(ident_purch)),
+        # customer_aov (custlens' definition, docs/metrics.md): net spend (purchases and
+        # returns) of the customers, i.e. ids with >= 1 purchase, / their purchases. Returns
+        # by ids that never purchase here (returns of earlier purchases) are in revenue only.
+        "customer_aov": money_ratio(pc["total_spend"].sum(), len(ident_purch)),
         "customer_aov_inputs": {
-            "net_revenue_identified_orders": money(ident["net"].sum()),
+            "customer_revenue": money(pc["total_spend"].sum()),
             "purchases_identified": len(ident_purch),
-            # The two readings the spec's words also allow, for comparison:
-            "alt_net_of_customers_with_a_purchase_only": money(pc["total_spend"].sum()),
+            # The two other readings the spec's words allow, for comparison:
+            "alt_net_of_every_order_with_a_customer_id": money(ident["net"].sum()),
             "alt_purchase_net_only_aov": money_ratio(ident_purch["net"].sum(), len(ident_purch)),
         },
         "repeat_purchase_rate": ratio((pc["orders"] >= 2).sum(), n_cust),
