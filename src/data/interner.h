@@ -85,10 +85,9 @@ class Interner {
   /// The id of `s`, adding it when new.
   uint32_t intern(std::string_view s) {
     if ((size() + 1) * 2 > slots_.size()) grow();  // at most half full: short probes
-    uint64_t h = hash_bytes(s.data(), s.size());
-    uint32_t tag = uint32_t(h >> 32);
+    uint32_t tag = uint32_t(hash_bytes(s.data(), s.size()));
     size_t mask = slots_.size() - 1;
-    for (size_t i = size_t(h) & mask;; i = (i + 1) & mask) {
+    for (size_t i = tag & mask;; i = (i + 1) & mask) {
       Slot& slot = slots_[i];
       if (slot.id == kNone) {
         uint32_t id = uint32_t(size());
@@ -104,10 +103,9 @@ class Interner {
   /// The id of `s`, or kNone.
   uint32_t find(std::string_view s) const {
     if (slots_.empty()) return kNone;
-    uint64_t h = hash_bytes(s.data(), s.size());
-    uint32_t tag = uint32_t(h >> 32);
+    uint32_t tag = uint32_t(hash_bytes(s.data(), s.size()));
     size_t mask = slots_.size() - 1;
-    for (size_t i = size_t(h) & mask;; i = (i + 1) & mask) {
+    for (size_t i = tag & mask;; i = (i + 1) & mask) {
       const Slot& slot = slots_[i];
       if (slot.id == kNone) return kNone;
       if (slot.tag == tag && get(slot.id) == s) return slot.id;
@@ -127,7 +125,7 @@ class Interner {
     if (n >= size()) return;
     arena_.resize(size_t(offsets_[n]));
     offsets_.resize(n);
-    rebuild(slots_.size());
+    drop_from(n);
   }
 
   void clear() { *this = Interner(); }
@@ -135,19 +133,26 @@ class Interner {
  private:
   struct Slot {
     uint32_t id;
-    uint32_t tag;  // high half of the hash: most mismatches end here, without touching the arena
+    uint32_t tag;  // low half of the hash: places the slot, and most mismatches end here
   };
   void grow() { rebuild(slots_.empty() ? 1024 : slots_.size() * 2); }
+  // Re-places every slot from its tag alone: no string is read or hashed again.
   void rebuild(size_t n) {
-    slots_.assign(n, Slot{kNone, 0});
+    std::vector<Slot> old(n, Slot{kNone, 0});
+    old.swap(slots_);
     size_t mask = n - 1;
-    for (uint32_t id = 0; id < offsets_.size(); ++id) {
-      std::string_view s = get(id);
-      uint64_t h = hash_bytes(s.data(), s.size());
-      size_t i = size_t(h) & mask;
+    for (const Slot& s : old) {
+      if (s.id == kNone) continue;
+      size_t i = s.tag & mask;
       while (slots_[i].id != kNone) i = (i + 1) & mask;
-      slots_[i] = {id, uint32_t(h >> 32)};
+      slots_[i] = s;
     }
+  }
+  // After truncate(): the slots of forgotten ids are dropped, the rest re-placed.
+  void drop_from(size_t n) {
+    for (Slot& s : slots_)
+      if (s.id != kNone && s.id >= n) s = Slot{kNone, 0};
+    rebuild(slots_.size());
   }
 
   std::string arena_;
