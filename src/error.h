@@ -15,7 +15,7 @@ class InputError : public std::runtime_error {
  public:
   InputError(std::string code, const std::string& message, uint64_t line = 0, uint32_t column = 0,
              int64_t byte = -1)
-      : std::runtime_error(message), code(std::move(code)), line(line), column(column), byte(byte) {}
+      : std::runtime_error(printable(message)), code(std::move(code)), line(line), column(column), byte(byte) {}
 
   std::string code;    ///< stable machine-readable id, e.g. "unterminated_quote"
   std::string table;   ///< filled in by the engine ("orders")
@@ -23,6 +23,19 @@ class InputError : public std::runtime_error {
   uint64_t line;
   uint32_t column;
   int64_t byte;
+
+ private:
+  // what() is a C string: a NUL byte quoted from the data (a column name) would cut the
+  // message short, so it is shown as U+2400 SYMBOL FOR NULL.
+  static std::string printable(const std::string& m) {
+    std::string out;
+    out.reserve(m.size());
+    for (char c : m) {
+      if (c == '\0') out += "\xE2\x90\x80";
+      else out += c;
+    }
+    return out;
+  }
 };
 
 }  // namespace custlens

@@ -146,8 +146,8 @@ std::string Engine::begin_load(const std::string& table, const std::string& opti
     if (table != "orders")
       throw InputError("unknown_table", "Unknown table \"" + table + "\": this version reads \"orders\"");
     json j = parse_options(options_json);
-    std::string name = j.contains("name") && j["name"].is_string() ? j["name"].get<std::string>()
-                                                                  : table + "#" + std::to_string(orders_.files.size() + 1);
+    std::string name = has(j, "name", json::value_t::string, "a string") ? j["name"].get<std::string>()
+                                                                         : table + "#" + std::to_string(orders_.files.size() + 1);
     // Errors in the options name the file they were for, and nothing stays half-begun.
     loading_table_ = table;
     loading_file_ = name;

@@ -83,9 +83,11 @@ class Interner {
   static constexpr uint32_t kNone = 0xFFFFFFFFu;
 
   /// The id of `s`, adding it when new.
-  uint32_t intern(std::string_view s) {
+  uint32_t intern(std::string_view s) { return intern(s, hash_bytes(s.data(), s.size())); }
+  /// The same, with `h` = hash_bytes(s) already computed.
+  uint32_t intern(std::string_view s, uint64_t h) {
     if ((size() + 1) * 2 > slots_.size()) grow();  // at most half full: short probes
-    uint32_t tag = uint32_t(hash_bytes(s.data(), s.size()));
+    uint32_t tag = uint32_t(h);
     size_t mask = slots_.size() - 1;
     for (size_t i = tag & mask;; i = (i + 1) & mask) {
       Slot& slot = slots_[i];
@@ -101,14 +103,39 @@ class Interner {
   }
 
   /// The id of `s`, or kNone.
-  uint32_t find(std::string_view s) const {
+  uint32_t find(std::string_view s) const { return find(s, hash_bytes(s.data(), s.size())); }
+  uint32_t find(std::string_view s, uint64_t h) const {
     if (slots_.empty()) return kNone;
-    uint32_t tag = uint32_t(hash_bytes(s.data(), s.size()));
+    uint32_t tag = uint32_t(h);
     size_t mask = slots_.size() - 1;
     for (size_t i = tag & mask;; i = (i + 1) & mask) {
       const Slot& slot = slots_[i];
       if (slot.id == kNone) return kNone;
       if (slot.tag == tag && get(slot.id) == s) return slot.id;
+    }
+  }
+
+  /// Reads what a lookup of hash `h` will read first (its slot, and for a likely hit the
+  /// stored string), so that a batch of lookups waits for memory once, not once each:
+  /// independent loads overlap, natively and in WebAssembly alike. Returns a value only
+  /// so the loads are not optimised away.
+  uint64_t touch(uint64_t h) const {
+    if (slots_.empty()) return 0;
+    size_t mask = slots_.size() - 1;
+    const Slot& slot = slots_[uint32_t(h) & mask];
+    return slot.id;
+  }
+  uint64_t touch_string(uint64_t h) const {
+    if (slots_.empty()) return 0;
+    size_t mask = slots_.size() - 1;
+    uint32_t tag = uint32_t(h);
+    for (size_t i = tag & mask;; i = (i + 1) & mask) {
+      const Slot& slot = slots_[i];
+      if (slot.id == kNone) return 0;
+      if (slot.tag == tag) {
+        size_t off = size_t(offsets_[slot.id]);
+        return (off < arena_.size() ? uint8_t(arena_[off]) : 0u) + slot.id;
+      }
     }
   }
 

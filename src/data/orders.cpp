@@ -34,7 +34,7 @@ OrdersLoader::OrdersLoader(OrdersTable& table, std::string file_name, OrderLoadO
   mark_lines_ = t_.lines();
   mark_orders_ = t_.orders();
   mark_customers_ = t_.customers.size();
-  mark_order_ids_ = t_.order_ids.size();
+  mark_key_arena_ = t_.order_key_arena.size();
   if (t_.statuses.size() == 0) t_.statuses.intern("");
   if (t_.currencies.size() == 0) t_.currencies.intern("");
   mark_statuses_ = t_.statuses.size();
@@ -65,8 +65,9 @@ void OrdersLoader::rollback() {
   cut(t_.order_channel, mark_orders_);
   cut(t_.order_currency, mark_orders_);
   t_.customers.truncate(mark_customers_);
-  t_.order_ids.truncate(mark_order_ids_);
-  cut(t_.order_of_key, mark_order_ids_);
+  t_.order_key_arena.resize(std::min(t_.order_key_arena.size(), mark_key_arena_));
+  cut(t_.order_key_at, mark_orders_);
+  cut(t_.order_key_len, mark_orders_);
   t_.statuses.truncate(mark_statuses_);
   t_.channels.truncate(mark_channels_);
   t_.currencies.truncate(mark_currencies_);
@@ -79,19 +80,6 @@ int OrdersLoader::col(const char* field) const {
 }
 
 void OrdersLoader::feed(const char* p, size_t n) { reader_->feed(p, n); }
-
-uint32_t OrdersLoader::find_order(std::string_view key, uint32_t& key_id) const {
-  key_id = t_.order_ids.find(key);
-  return key_id == Interner::kNone ? Interner::kNone : t_.order_of_key[key_id];
-}
-
-uint32_t OrdersLoader::intern_order(std::string_view key, bool& is_new, uint32_t& key_id) {
-  size_t before = t_.order_ids.size();
-  key_id = t_.order_ids.intern(key);
-  is_new = key_id == before;
-  if (is_new) t_.order_of_key.push_back(uint32_t(t_.orders()));  // the order this line creates
-  return t_.order_of_key[key_id];
-}
 
 void OrdersLoader::on_header(const std::vector<std::string>& columns, bool has_header) {
   columns_ = columns;
@@ -186,52 +174,26 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     if (raw.second > 12) month_first_evidence_.add(line);
   }
 
-  // Order: a further line of a known order, or a new one.
-  uint32_t order = Interner::kNone;
-  bool new_order = true;
-  bool lookup_later = false;
-  uint32_t key_id = Interner::kNone;  // the order id's id in t_.order_ids
-  std::string_view order_key;
-  if (c_order_ >= 0) {
-    order_key = clean_id(f[c_order_]);
-    if (order_key.empty()) {
-      no_order_id_.add(line);
-    } else if (prev_key_ != Interner::kNone && order_key == t_.order_ids.get(prev_key_)) {
-      key_id = prev_key_;
-      order = t_.order_of_key[prev_key_];  // the next line of the same order: common in line-item exports
-      new_order = false;
-    } else if (c_amount_ >= 0 && trim(f[c_amount_]).empty()) {
-      // Whether a line without an amount is rejected depends on its order existing.
-      order = find_order(order_key, key_id);
-      new_order = order == Interner::kNone;
-    } else {
-      new_order = false;
-      lookup_later = true;  // one probe, at the end, once the line is known to be used
-    }
-  }
-
   // Amount.
+  Pending pd;
+  pd.line = line;
+  pd.raw = raw;
+  pd.day = day;
+  pd.pending_date = pending_date;
   Currency currency = Currency::none;
-  uint8_t flags = 0;
-  int64_t amount = 0;
-  bool ambiguous = false;
-  int64_t alt = 0;
   if (c_amount_ >= 0) {
     std::string_view cell = trim(f[c_amount_]);
     if (cell.empty()) {
-      if (new_order) {
-        reject("amount missing (" + column_label(columns_, c_amount_) + ")", line);
-        return;
-      }
+      pd.amount_missing = true;  // fine on a further line of an order; decided with the ids
     } else {
       ParsedAmount a;
       if (!parse_amount(cell, opt_.decimal_mark, a)) {
         reject("amount unreadable (" + column_label(columns_, c_amount_) + ")", line);
         return;
       }
-      amount = a.units;
-      flags |= kLineHasAmount;
-      if (a.ambiguous) ambiguous = true, alt = a.alt_units;
+      pd.amount = a.units;
+      pd.flags |= kLineHasAmount;
+      if (a.ambiguous) pd.ambiguous = true, pd.alt = a.alt_units, ambiguous_lines_.add(line);
       if (a.evidence == DecimalMark::comma) comma_evidence_.add(line);
       if (a.evidence == DecimalMark::dot) dot_evidence_.add(line);
       if (a.rounded) rounded_amounts_.add(line);
@@ -239,7 +201,7 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     }
     if (c_qty_ >= 0) {
       ParsedAmount q;
-      if (parse_amount(trim(f[c_qty_]), DecimalMark::dot, q) && q.units < 0) flags |= kLineNegQty;
+      if (parse_amount(trim(f[c_qty_]), DecimalMark::dot, q) && q.units < 0) pd.flags |= kLineNegQty;
     }
   } else {
     ParsedAmount q, p;
@@ -260,81 +222,251 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     // (q × 10^4)(p × 10^4) / 10^4, rounded half away from zero; exact for 3-decimal prices.
     __int128 prod = __int128(q.units) * p.units;
     __int128 half = kAmountScale / 2;
-    amount = int64_t(prod >= 0 ? (prod + half) / kAmountScale : (prod - half) / kAmountScale);
-    flags |= kLineHasAmount;
-    if (q.units < 0) flags |= kLineNegQty;
+    pd.amount = int64_t(prod >= 0 ? (prod + half) / kAmountScale : (prod - half) / kAmountScale);
+    pd.flags |= kLineHasAmount;
+    if (q.units < 0) pd.flags |= kLineNegQty;
     if (p.evidence == DecimalMark::comma) comma_evidence_.add(line);
     if (p.evidence == DecimalMark::dot) dot_evidence_.add(line);
-    if (p.ambiguous) ambiguous = true, alt = int64_t((__int128(q.units) * p.alt_units) / kAmountScale);
+    if (p.ambiguous) {
+      pd.ambiguous = true;
+      pd.alt = int64_t((__int128(q.units) * p.alt_units) / kAmountScale);
+      ambiguous_lines_.add(line);
+    }
     currency = p.currency;
   }
-  if (amount < 0) flags |= kLineNegAmount;
+  if (pd.amount < 0) pd.flags |= kLineNegAmount;
 
   // Currency: a currency column wins over symbols in the amount.
-  uint32_t currency_id = 0;
   if (c_currency_ >= 0 && !trim(f[c_currency_]).empty()) {
-    currency_id = t_.currencies.intern(normalize_currency(trim(f[c_currency_])));
+    pd.currency_id = t_.currencies.intern(normalize_currency(trim(f[c_currency_])));
   } else if (currency != Currency::none) {
-    currency_id = t_.currencies.intern(currency_code(currency));
+    pd.currency_id = t_.currencies.intern(currency_code(currency));
   }
 
-  // The refunded amount is an order-level field: read it now, use it if the order is new.
-  int64_t refunded = 0;
+  // Order-level fields, used if this line starts an order (few distinct values: interned now).
   if (c_refund_ >= 0 && !opt_.amount_is_net) {
     std::string_view rc = trim(f[c_refund_]);
     ParsedAmount r;
     if (!rc.empty() && !parse_amount(rc, opt_.decimal_mark, r)) {
-      if (lookup_later) {
-        order = find_order(order_key, key_id);
-        new_order = order == Interner::kNone;
-        lookup_later = false;
-      }
-      if (new_order) {
-        reject("refunded amount unreadable (" + column_label(columns_, c_refund_) + ")", line);
-        return;
-      }
+      pd.refund_bad = true;
     } else if (!rc.empty()) {
-      refunded = r.units < 0 ? -r.units : r.units;  // some exports write refunds negative
+      pd.refunded = r.units < 0 ? -r.units : r.units;  // some exports write refunds negative
+      if (r.ambiguous) {
+        pd.refund_ambiguous = true;
+        pd.refund_alt = r.alt_units < 0 ? -r.alt_units : r.alt_units;
+        ambiguous_lines_.add(line);
+      }
+      if (r.evidence == DecimalMark::comma) comma_evidence_.add(line);
+      if (r.evidence == DecimalMark::dot) dot_evidence_.add(line);
     }
   }
-  if (lookup_later) order = intern_order(order_key, new_order, key_id);
+  pd.status_id = c_status_ >= 0 ? t_.statuses.intern(trim(f[c_status_])) : 0;
+  std::string_view ch = c_channel_ >= 0 ? trim(f[c_channel_]) : std::string_view();
+  pd.channel_id = ch.empty() ? Interner::kNone : t_.channels.intern(ch);
 
-  // A new order takes its order-level fields from this, its first line.
-  if (new_order) {
-    if (order == Interner::kNone) {
-      bool fresh = true;
-      order = c_order_ >= 0 && !order_key.empty() ? intern_order(order_key, fresh, key_id) : uint32_t(t_.orders());
-    }
-    uint32_t customer = Interner::kNone;
-    if (c_customer_ >= 0) {
-      std::string_view id = clean_id(f[c_customer_]);
-      if (!id.empty()) customer = t_.customers.intern(id);
-    }
-    t_.order_customer.push_back(customer);
-    t_.order_status.push_back(c_status_ >= 0 ? t_.statuses.intern(trim(f[c_status_])) : 0);
-    t_.order_refunded.push_back(refunded);
-    std::string_view ch = c_channel_ >= 0 ? trim(f[c_channel_]) : std::string_view();
-    t_.order_channel.push_back(ch.empty() ? Interner::kNone : t_.channels.intern(ch));
-    t_.order_currency.push_back(currency_id);
-  } else if (currency_id && t_.order_currency[order] != currency_id) {
-    if (t_.order_currency[order] == 0) {
-      t_.order_currency[order] = currency_id;
+  // The ids: copied aside, looked up a batch at a time (see flush()).
+  if (c_order_ >= 0) {
+    std::string_view key = clean_id(f[c_order_]);
+    if (key.empty()) {
+      no_order_id_.add(line);
     } else {
-      currency_mismatch_.add(line);
+      pd.has_order_key = true;
+      pd.order_key = {uint32_t(batch_keys_.size()), uint32_t(key.size())};
+      batch_keys_.append(key.data(), key.size());
     }
   }
+  if (c_customer_ >= 0) {
+    std::string_view key = clean_id(f[c_customer_]);
+    pd.customer_key = {uint32_t(batch_keys_.size()), uint32_t(key.size())};
+    batch_keys_.append(key.data(), key.size());
+  }
+  batch_.push_back(pd);
+  if (batch_.size() >= kBatch) flush();
+}
 
-  if (key_id != Interner::kNone) prev_key_ = key_id;
-  uint32_t index = uint32_t(t_.lines());
-  if (pending_date) pending_dates_.push_back({index, raw});
-  if (ambiguous) pending_amounts_.push_back({index, alt});
-  t_.line_order.push_back(order);
-  t_.line_day.push_back(day);
-  t_.line_amount.push_back(amount);
-  t_.line_flags.push_back(flags);
-  t_.line_number.push_back(uint32_t(line));
-  t_.line_file.push_back(file_index_);
-  ++appended_;
+void OrdersLoader::flush() {
+  auto view = [&](const std::pair<uint32_t, uint32_t>& k) { return std::string_view(batch_keys_).substr(k.first, k.second); };
+  // 1. Hash every key, then touch what each lookup will read: the loads overlap.
+  uint64_t touched = 0;
+  for (Pending& pd : batch_) {
+    if (pd.has_order_key) {
+      std::string_view k = view(pd.order_key);
+      pd.order_hash = hash_bytes(k.data(), k.size());
+    }
+    if (pd.customer_key.second) {
+      std::string_view k = view(pd.customer_key);
+      pd.customer_hash = hash_bytes(k.data(), k.size());
+      touched += t_.customers.touch(pd.customer_hash);
+    }
+  }
+  for (const Pending& pd : batch_)
+    if (pd.customer_key.second) touched += t_.customers.touch_string(pd.customer_hash);
+  touch_sink_ += touched;
+
+  // 2. Each line in file order: the next line of the order before it, or a new order.
+  // Orders whose ids recur further away are joined when the file ends (group_orders):
+  // sorting hashes once is far cheaper than a hash-table probe per row.
+  for (const Pending& pd : batch_) {
+    uint32_t order = Interner::kNone;
+    bool new_order = true;
+    std::string_view order_key = pd.has_order_key ? view(pd.order_key) : std::string_view();
+    if (pd.has_order_key && prev_order_ != Interner::kNone && order_key == t_.order_key(prev_order_)) {
+      order = prev_order_;
+      new_order = false;
+    }
+    // Without an id, a line that cannot start an order is rejected now; with one, it may
+    // belong to an order further up the file, which group_orders() decides.
+    if (new_order && !pd.has_order_key && pd.amount_missing) {
+      reject("amount missing (" + column_label(columns_, c_amount_) + ")", pd.line);
+      continue;
+    }
+    if (new_order && !pd.has_order_key && pd.refund_bad) {
+      reject("refunded amount unreadable (" + column_label(columns_, c_refund_) + ")", pd.line);
+      continue;
+    }
+    if (new_order) {
+      order = uint32_t(t_.orders());
+      t_.order_key_at.push_back(uint64_t(t_.order_key_arena.size()));
+      t_.order_key_len.push_back(uint32_t(order_key.size()));
+      t_.order_key_arena.append(order_key.data(), order_key.size());
+      if (pd.has_order_key) new_keys_.emplace_back(pd.order_hash, order);
+      started_without_amount_.push_back(pd.amount_missing);
+      if (pd.refund_bad) bad_refund_lines_.push_back(uint32_t(t_.lines()));
+      uint32_t customer = Interner::kNone;
+      if (pd.customer_key.second) customer = t_.customers.intern(view(pd.customer_key), pd.customer_hash);
+      t_.order_customer.push_back(customer);
+      t_.order_status.push_back(pd.status_id);
+      if (pd.refund_ambiguous) pending_refunds_.push_back({order, pd.refund_alt});
+      t_.order_refunded.push_back(pd.refunded);
+      t_.order_channel.push_back(pd.channel_id);
+      t_.order_currency.push_back(pd.currency_id);
+    } else if (pd.currency_id && t_.order_currency[order] != pd.currency_id) {
+      if (t_.order_currency[order] == 0) {
+        t_.order_currency[order] = pd.currency_id;
+      } else {
+        currency_mismatch_.add(pd.line);
+      }
+    }
+    if (pd.has_order_key) prev_order_ = order;
+    uint32_t index = uint32_t(t_.lines());
+    if (pd.pending_date) pending_dates_.push_back({index, pd.raw});
+    if (pd.ambiguous) pending_amounts_.push_back({index, pd.alt});
+    t_.line_order.push_back(order);
+    t_.line_day.push_back(pd.day);
+    t_.line_amount.push_back(pd.amount);
+    t_.line_flags.push_back(pd.flags);
+    t_.line_number.push_back(uint32_t(pd.line));
+    t_.line_file.push_back(file_index_);
+    ++appended_;
+  }
+  batch_.clear();
+  batch_keys_.clear();
+}
+
+namespace {
+
+// Sorts (hash, index) pairs by hash, then index. Hashes are uniform, so one counting pass
+// on the top 11 bits spreads them into cache-sized buckets (2,048 write streams, not the
+// 65,536 of a 16-bit radix pass), and each bucket is then sorted in cache. Indexes increase
+// in the input, so equal hashes keep their file order.
+void radix_sort_by_hash(std::vector<std::pair<uint64_t, uint32_t>>& v) {
+  if (v.size() < 4096) {
+    std::sort(v.begin(), v.end());
+    return;
+  }
+  constexpr int kBits = 11;
+  std::vector<uint32_t> start((1u << kBits) + 1, 0);
+  for (const auto& p : v) ++start[(p.first >> (64 - kBits)) + 1];
+  for (size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
+  std::vector<std::pair<uint64_t, uint32_t>> out(v.size());
+  std::vector<uint32_t> fill(start.begin(), start.end() - 1);
+  for (const auto& p : v) out[fill[p.first >> (64 - kBits)]++] = p;
+  for (size_t b = 0; b + 1 < start.size(); ++b) std::sort(out.begin() + start[b], out.begin() + start[b + 1]);
+  v.swap(out);
+}
+
+}  // namespace
+
+void OrdersLoader::group_orders() {
+  const uint32_t first = uint32_t(mark_orders_);
+  const uint32_t n = uint32_t(t_.orders()) - first;
+  std::vector<uint32_t> into(n);  // the order each of this file's orders joins (itself if none)
+  for (uint32_t i = 0; i < n; ++i) into[i] = first + i;
+  auto same_key = [&](uint32_t a, uint32_t b) { return t_.order_key(a) == t_.order_key(b); };
+
+  // 1. Within the file: orders with equal ids join the first of them (stable sort: file order).
+  radix_sort_by_hash(new_keys_);
+  std::vector<std::pair<uint64_t, uint32_t>> leaders;  // one per distinct id of this file
+  leaders.reserve(new_keys_.size());
+  for (size_t b = 0; b < new_keys_.size();) {
+    size_t e = b + 1;
+    while (e < new_keys_.size() && new_keys_[e].first == new_keys_[b].first) ++e;
+    size_t lead_from = leaders.size();
+    for (size_t k = b; k < e; ++k) {
+      uint32_t o = new_keys_[k].second;
+      bool joined = false;
+      for (size_t l = lead_from; l < leaders.size() && !joined; ++l)
+        if (same_key(o, leaders[l].second)) into[o - first] = leaders[l].second, joined = true;
+      if (!joined) leaders.push_back(new_keys_[k]);  // (a hash collision keeps two ids apart)
+    }
+    b = e;
+  }
+  // 2. Across files: an id already loaded joins its earlier order (a later refund row).
+  std::vector<std::pair<uint64_t, uint32_t>>& known = t_.order_keys;
+  std::vector<std::pair<uint64_t, uint32_t>> unseen;
+  unseen.reserve(leaders.size());
+  size_t j = 0;
+  for (const auto& lead : leaders) {
+    while (j < known.size() && known[j].first < lead.first) ++j;
+    uint32_t match = Interner::kNone;
+    for (size_t k = j; k < known.size() && known[k].first == lead.first && match == Interner::kNone; ++k)
+      if (same_key(lead.second, known[k].second)) match = known[k].second;
+    if (match == Interner::kNone) {
+      unseen.push_back(lead);
+    } else {
+      into[lead.second - first] = match;
+    }
+  }
+  // Orders point at their leader, leaders at themselves or an earlier file's order: one hop.
+  for (uint32_t i = 0; i < n; ++i)
+    if (into[i] >= first && into[i] != first + i) into[i] = into[into[i] - first];
+  std::vector<std::pair<uint64_t, uint32_t>> merged;
+  merged.reserve(known.size() + unseen.size());
+  std::merge(known.begin(), known.end(), unseen.begin(), unseen.end(), std::back_inserter(merged));
+  known.swap(merged);
+  new_keys_.clear();
+  new_keys_.shrink_to_fit();
+
+  // 3. Re-point this file's lines; an order that joined another gives it its currency if it
+  // had none, and keeps no lines.
+  std::vector<uint8_t> bad_refund(n, 0);
+  for (uint32_t line : bad_refund_lines_) bad_refund[t_.line_order[line] - first] = 1;
+  for (size_t i = mark_lines_; i < t_.lines(); ++i) {
+    uint32_t o = t_.line_order[i];
+    if (o < first) continue;
+    uint32_t target = into[o - first];
+    if (target != o) {
+      uint32_t cur = t_.order_currency[o];
+      if (cur && t_.order_currency[target] == 0) t_.order_currency[target] = cur;
+      else if (cur && t_.order_currency[target] != cur) currency_mismatch_.add(t_.line_number[i]);
+      t_.line_order[i] = target;
+      continue;
+    }
+    // 4. An order of its own whose first line had no amount (or an unreadable refund): that
+    // line could not start an order. Lines without an amount are rejected (they had nothing
+    // to join); a first line with an unreadable refund is rejected.
+    bool no_amount = started_without_amount_[o - first] && !(t_.line_flags[i] & kLineHasAmount);
+    bool refund = bad_refund[o - first] && std::binary_search(bad_refund_lines_.begin(), bad_refund_lines_.end(), uint32_t(i));
+    if (no_amount || refund) {
+      t_.line_flags[i] |= kLineRejected;
+      ++late_rejected_;
+      reject(no_amount ? "amount missing (" + column_label(columns_, c_amount_) + ")"
+                       : "refunded amount unreadable (" + column_label(columns_, c_refund_) + ")",
+             t_.line_number[i]);
+    }
+  }
+  bad_refund_lines_.clear();
+  started_without_amount_.clear();
 }
 
 void OrdersLoader::resolve_dates() {
@@ -395,7 +527,7 @@ void OrdersLoader::resolve_amounts() {
                                 "Amounts use both decimal marks: " + std::to_string(dot_evidence_.count) +
                                     " with '.', " + std::to_string(comma_evidence_.count) + " with ','",
                                 comma_evidence_.count, comma_evidence_.lines});
-  if (pending_amounts_.empty()) return;
+  if (pending_amounts_.empty() && pending_refunds_.empty()) return;
   DecimalMark mark = opt_.decimal_mark;
   if (mark == DecimalMark::unknown) {
     if (comma_evidence_ && !dot_evidence_) {
@@ -403,7 +535,7 @@ void OrdersLoader::resolve_amounts() {
     } else if (dot_evidence_ && !comma_evidence_) {
       mark = DecimalMark::dot;
     } else {
-      uint64_t first = t_.line_number[pending_amounts_[0].line_index];
+      uint64_t first = ambiguous_lines_.lines.empty() ? 0 : ambiguous_lines_.lines[0];
       throw InputError("ambiguous_amounts",
                        "Amounts such as line " + std::to_string(first) +
                            "'s could be read with ',' or '.' as the decimal mark (\"1,234\" or \"1.234\" "
@@ -414,36 +546,12 @@ void OrdersLoader::resolve_amounts() {
   report_.decimal_mark = mark == DecimalMark::comma ? "comma" : "dot";
   // parse_amount read ambiguous cells with '.' as the decimal mark (or the option's mark).
   DecimalMark read_as = opt_.decimal_mark == DecimalMark::unknown ? DecimalMark::dot : opt_.decimal_mark;
-  if (mark != read_as)
+  if (mark != read_as) {
     for (const auto& p : pending_amounts_) t_.line_amount[p.line_index] = p.alt;
-}
-
-namespace {
-
-// LSD radix sort of (hash, line) pairs by hash: sequential passes instead of a hash table's
-// random accesses, which dominate on millions of rows.
-void radix_sort_by_hash(std::vector<std::pair<uint64_t, uint32_t>>& v) {
-  if (v.size() < 4096) {
-    std::sort(v.begin(), v.end());
-    return;
-  }
-  std::vector<std::pair<uint64_t, uint32_t>> tmp(v.size());
-  std::vector<uint32_t> count(1 << 16);
-  for (int shift = 0; shift < 64; shift += 16) {
-    std::fill(count.begin(), count.end(), 0);
-    for (const auto& p : v) ++count[(p.first >> shift) & 0xFFFF];
-    uint32_t sum = 0;
-    for (auto& c : count) {
-      uint32_t n = c;
-      c = sum;
-      sum += n;
-    }
-    for (const auto& p : v) tmp[count[(p.first >> shift) & 0xFFFF]++] = p;  // stable: lines stay in order
-    v.swap(tmp);
+    for (const auto& p : pending_refunds_) t_.order_refunded[p.line_index] = p.alt;  // (index = order)
   }
 }
 
-}  // namespace
 
 void OrdersLoader::count_duplicates() {
   radix_sort_by_hash(row_hashes_);
@@ -478,6 +586,8 @@ const FileReport& OrdersLoader::finish() {
       sample_.clear();
     }
   }
+  flush();
+  group_orders();
   resolve_dates();
   resolve_amounts();
   count_duplicates();

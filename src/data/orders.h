@@ -67,8 +67,17 @@ class OrdersTable {
   std::vector<uint32_t> order_currency;  ///< id in `currencies` (0 = not stated)
 
   Interner customers;
-  Interner order_ids;
-  std::vector<uint32_t> order_of_key;  ///< order index of each id in order_ids (rows without an id are orders too)
+  /// Order ids. Each order with an id keeps it here (order_key_at / order_key_len); ids are
+  /// matched by sorting hashes when a file ends, not by a lookup per row (see
+  /// OrdersLoader::group_orders), and `order_keys` holds every loaded file's distinct ids
+  /// sorted by hash, for the next file's matching.
+  std::string order_key_arena;
+  std::vector<uint64_t> order_key_at;
+  std::vector<uint32_t> order_key_len;  ///< 0: the order has no id
+  std::vector<std::pair<uint64_t, uint32_t>> order_keys;  ///< (hash, order), sorted
+  std::string_view order_key(uint32_t o) const {
+    return std::string_view(order_key_arena).substr(size_t(order_key_at[o]), order_key_len[o]);
+  }
   Interner statuses;  ///< id 0 is "" (no status)
   Interner channels;
   Interner currencies;  ///< ISO codes; id 0 is "" (not stated)
@@ -111,6 +120,27 @@ class OrdersLoader : public RowSink {
     uint32_t line_index;
     int64_t alt;
   };
+  // A row that passed every check but still needs its order and customer ids. Rows wait in
+  // a batch so that the id lookups' memory reads overlap (see flush()).
+  struct Pending {
+    uint64_t line = 0;
+    RawDate raw;
+    int32_t day = 0;
+    bool pending_date = false;
+    int64_t amount = 0, alt = 0;
+    bool ambiguous = false;
+    uint8_t flags = 0;
+    bool amount_missing = false;  // the amount cell is empty: fine unless the line starts an order
+    bool refund_bad = false;      // the refunded cell is unreadable: likewise
+    int64_t refunded = 0;
+    bool refund_ambiguous = false;  // "1,234": read with the column's decimal mark at the end
+    int64_t refund_alt = 0;
+    uint32_t currency_id = 0, status_id = 0, channel_id = Interner::kNone;
+    bool has_order_key = false;
+    std::pair<uint32_t, uint32_t> order_key{0, 0}, customer_key{0, 0};  // (offset, length) in batch_keys_
+    uint64_t order_hash = 0, customer_hash = 0;
+  };
+  static constexpr size_t kBatch = 256;
 
   void on_header(const std::vector<std::string>& columns, bool has_header) override;
   void on_row(uint64_t line, const std::string_view* fields, uint64_t row_hash) override;
@@ -121,8 +151,8 @@ class OrdersLoader : public RowSink {
   void resolve_amounts();
   void count_duplicates();
   int col(const char* field) const;
-  uint32_t find_order(std::string_view key, uint32_t& key_id) const;
-  uint32_t intern_order(std::string_view key, bool& is_new, uint32_t& key_id);
+  void flush();
+  void group_orders();
 
   OrdersTable& t_;
   OrderLoadOptions opt_;
@@ -131,7 +161,7 @@ class OrdersLoader : public RowSink {
   uint16_t file_index_;
 
   // Where the table was before this file, for rollback.
-  size_t mark_lines_, mark_orders_, mark_customers_, mark_order_ids_, mark_statuses_, mark_channels_,
+  size_t mark_lines_, mark_orders_, mark_customers_, mark_key_arena_, mark_statuses_, mark_channels_,
       mark_currencies_;
 
   std::vector<std::string> columns_;
@@ -144,6 +174,8 @@ class OrdersLoader : public RowSink {
 
   std::vector<PendingDate> pending_dates_;
   std::vector<PendingAmount> pending_amounts_;
+  std::vector<PendingAmount> pending_refunds_;  // line_index holds the order's index
+  Tally ambiguous_lines_;                        // "1,234"-like amounts, unit prices and refunds
   Tally day_first_evidence_, month_first_evidence_;
   Tally comma_evidence_, dot_evidence_;
   Tally rounded_amounts_;
@@ -151,7 +183,13 @@ class OrdersLoader : public RowSink {
   Tally currency_mismatch_;  // lines whose currency differs from their order's
   std::vector<std::pair<uint64_t, uint32_t>> row_hashes_;  // (hash, line) of this file's rows
   uint64_t appended_ = 0;
-  uint32_t prev_key_ = Interner::kNone;  // order id of the previous row (line items come together)
+  uint32_t prev_order_ = Interner::kNone;  // order of the previous row with an id (line items come together)
+  std::vector<std::pair<uint64_t, uint32_t>> new_keys_;  // (hash, order) of the orders this file starts
+  std::vector<uint8_t> started_without_amount_;          // per order of this file (index - mark_orders_)
+  std::vector<uint32_t> bad_refund_lines_;               // first lines with an unreadable refund
+  std::vector<Pending> batch_;
+  std::string batch_keys_;
+  uint64_t touch_sink_ = 0;  // keeps the batch's touching loads from being optimised away
   uint64_t late_rejected_ = 0;  // stored rows rejected when the file ended (date order)
   std::vector<std::string_view> row_;
 };

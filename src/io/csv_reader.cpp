@@ -161,7 +161,7 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
           end_field();
           state_ = kFieldStart;
         } else {  // a quote inside an unquoted field (12" pizza): kept literally, counted
-          buf_ += c;
+          buf_.push(c);
           stray_quotes_.add(line_);
         }
         ++p;
@@ -204,11 +204,11 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
           quoted_cr_ = false;
           state_ = kQuoteInQuoted;
         } else if (c == '\n') {
-          buf_ += c;
+          buf_.push(c);
           if (!quoted_cr_) ++line_;
           quoted_cr_ = false;
         } else {  // '\r'
-          buf_ += c;
+          buf_.push(c);
           ++line_;
           quoted_cr_ = true;
         }
@@ -217,7 +217,7 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
       case kQuoteInQuoted: {
         char c = *p;
         if (c == d_.quote) {  // a doubled quote stands for one
-          buf_ += c;
+          buf_.push(c);
           state_ = kQuoted;
           ++p;
         } else if ((d_.has_delimiter && c == d_.delimiter) || c == '\n' || c == '\r') {

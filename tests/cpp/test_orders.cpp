@@ -564,3 +564,24 @@ TEST_CASE("unit prices give decimal-mark evidence like amounts do", "[orders]") 
   REQUIRE(run.load("customer_id,order_date,quantity,unit_price\na,2024-01-01,1,2.50\nb,2024-01-02,2,1.234\n")["ok"]);
   CHECK(metric(run.analyze(), "revenue") == Approx(2.5 + 2.468));
 }
+
+TEST_CASE("refunded amounts follow the file's decimal mark", "[orders]") {
+  Run run;
+  REQUIRE(run.load("order_id;customer_id;order_date;amount;refunded_amount\n1;a;2024-01-01;12,50;1,234\n"
+                   "2;b;2024-01-02;20,00;\n")["ok"]);
+  CHECK(metric(run.analyze(), "revenue") == Approx(12.5 - 1.234 + 20.0));
+}
+
+TEST_CASE("a quantity and a price column make the amount (Etsy's order items)", "[orders]") {
+  Run run;
+  REQUIRE(run.load("Sale Date,Item Name,Buyer,Quantity,Price,Order ID\n2024-05-01,Mug,ann,2,12.50,9001\n")["ok"]);
+  CHECK(metric(run.analyze(), "revenue") == Approx(25.0));
+}
+
+TEST_CASE("error messages keep going past a NUL byte in a column name", "[orders]") {
+  Run run;
+  json f = run.load(std::string("a\0b,c\n1,2\n", 10));
+  REQUIRE_FALSE(f["ok"]);
+  CHECK(f["error"]["message"].get<std::string>().find("\xE2\x90\x80") != std::string::npos);
+  CHECK(f["error"]["message"].get<std::string>().find("order_date") != std::string::npos);
+}
