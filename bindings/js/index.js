@@ -221,15 +221,31 @@ class Engine {
       if (v === null) throw new CustlensError({ code: 'no_analysis', message: 'Run analyze() first' });
       return v.slice(); // copy out of the wasm heap before it can move
     };
-    const ids = this.#e.customerIds();
-    const out = { count: 0, customer_id: ids === '' ? [] : ids.split('\x1f') };
+    const out = { count: 0 };
     for (const name of NUMERIC_COLUMNS) out[name] = col(name);
     out.count = out.orders.length;
-    if (out.count === 0) out.customer_id = [];
-    out.first_purchase = labels(col('first_purchase'), dayToIso);
-    out.last_purchase = labels(col('last_purchase'), dayToIso);
-    out.segment = labels(col('segment'), (s) => SEGMENT_NAMES[s]);
-    out.cohort = labels(col('cohort'), monthToLabel);
+    // The text columns are built on first use: the ids and labels of a million customers
+    // cost more than all the numbers, and many callers only sum the numbers.
+    const ids = this.#e.customerIds();
+    const days = { first_purchase: col('first_purchase'), last_purchase: col('last_purchase') };
+    const segment = col('segment');
+    const cohort = col('cohort');
+    const lazy = (name, make) => {
+      Object.defineProperty(out, name, {
+        enumerable: true,
+        configurable: true,
+        get() {
+          const value = make();
+          Object.defineProperty(out, name, { value, enumerable: true, writable: true });
+          return value;
+        },
+      });
+    };
+    lazy('customer_id', () => (out.count === 0 ? [] : ids.split('\x1f')));
+    lazy('first_purchase', () => labels(days.first_purchase, dayToIso));
+    lazy('last_purchase', () => labels(days.last_purchase, dayToIso));
+    lazy('segment', () => labels(segment, (s) => SEGMENT_NAMES[s]));
+    lazy('cohort', () => labels(cohort, monthToLabel));
     return out;
   }
 
