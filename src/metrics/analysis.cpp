@@ -144,8 +144,14 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
   a.first_date = lo;
   if (a.first_date > a.as_of) {  // every row is after as_of: counted, nothing to compute
     a.empty = true;
-    for (size_t i = 0; i < nlines; ++i)
-      if (!(t.line_flags[i] & kLineRejected)) ++a.rows_after_as_of, a.rows_after_as_of_lines.add(t.line_number[i]);
+    std::vector<uint8_t> counted(norders, 0);
+    for (size_t i = 0; i < nlines; ++i) {
+      if (t.line_flags[i] & kLineRejected) continue;
+      ++a.rows_after_as_of;
+      a.rows_after_as_of_lines.add(t.line_number[i]);
+      uint32_t o = t.line_order[i];
+      if (!counted[o]) counted[o] = 1, ++a.orders_after_as_of;
+    }
     a.warnings.push_back({"rows_after_as_of",
                           "as_of " + format_day(a.as_of) + " is before the first order date " + format_day(lo) +
                               ": all " + std::to_string(a.rows_after_as_of) + " row(s) are after it",

@@ -538,6 +538,7 @@ TEST_CASE("as_of before the first order: every row is after it, and counted", "[
   json r = run.analyze({{"asOf", "2023-12-31"}});
   CHECK(r["period"].is_null());
   CHECK(orders_dq(r)["orders"]["after_as_of"]["rows"] == 2);
+  CHECK(orders_dq(r)["orders"]["after_as_of"]["orders"] == 2);
 }
 
 TEST_CASE("options of the wrong type are refused", "[orders]") {
