@@ -54,7 +54,7 @@ std::string customer_ids(const Engine& e) {
   const auto& c = a->customers;
   for (size_t i = 0; i < c.size(); ++i) {
     if (i) out += '\x1f';
-    out += e.orders().customers.get(c.ids[i]);
+    out += e.orders().customer_name(c.ids[i]);
   }
   return out;
 }

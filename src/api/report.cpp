@@ -187,7 +187,7 @@ json report_json(const OrdersTable& t, const Analysis& a, const char* engine_ver
 json customer_columns_json(const OrdersTable& t, const CustomerColumns& c) {
   json ids = json::array(), first = json::array(), last = json::array(), segment = json::array();
   for (size_t i = 0; i < c.size(); ++i) {
-    ids.push_back(std::string(t.customers.get(c.ids[i])));
+    ids.push_back(std::string(t.customer_name(c.ids[i])));
     first.push_back(format_day(c.first_purchase[i]));
     last.push_back(format_day(c.last_purchase[i]));
     segment.push_back(kSegmentNames[c.segment[i]]);

@@ -115,30 +115,6 @@ class Interner {
     }
   }
 
-  /// Reads what a lookup of hash `h` will read first (its slot, and for a likely hit the
-  /// stored string), so that a batch of lookups waits for memory once, not once each:
-  /// independent loads overlap, natively and in WebAssembly alike. Returns a value only
-  /// so the loads are not optimised away.
-  uint64_t touch(uint64_t h) const {
-    if (slots_.empty()) return 0;
-    size_t mask = slots_.size() - 1;
-    const Slot& slot = slots_[uint32_t(h) & mask];
-    return slot.id;
-  }
-  uint64_t touch_string(uint64_t h) const {
-    if (slots_.empty()) return 0;
-    size_t mask = slots_.size() - 1;
-    uint32_t tag = uint32_t(h);
-    for (size_t i = tag & mask;; i = (i + 1) & mask) {
-      const Slot& slot = slots_[i];
-      if (slot.id == kNone) return 0;
-      if (slot.tag == tag) {
-        size_t off = size_t(offsets_[slot.id]);
-        return (off < arena_.size() ? uint8_t(arena_[off]) : 0u) + slot.id;
-      }
-    }
-  }
-
   std::string_view get(uint32_t id) const {
     uint64_t b = offsets_[id];
     uint64_t e = id + 1 < offsets_.size() ? offsets_[id + 1] : uint64_t(arena_.size());

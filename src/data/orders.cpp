@@ -33,7 +33,8 @@ OrdersLoader::OrdersLoader(OrdersTable& table, std::string file_name, OrderLoadO
   file_index_ = uint16_t(t_.files.size());
   mark_lines_ = t_.lines();
   mark_orders_ = t_.orders();
-  mark_customers_ = t_.customers.size();
+  mark_customers_ = t_.customer_count();
+  mark_customer_arena_ = t_.customer_key_arena.size();
   mark_key_arena_ = t_.order_key_arena.size();
   if (t_.statuses.size() == 0) t_.statuses.intern("");
   if (t_.currencies.size() == 0) t_.currencies.intern("");
@@ -64,7 +65,15 @@ void OrdersLoader::rollback() {
   cut(t_.order_refunded, mark_orders_);
   cut(t_.order_channel, mark_orders_);
   cut(t_.order_currency, mark_orders_);
-  t_.customers.truncate(mark_customers_);
+  cut(t_.customer_key_at, mark_customers_);
+  cut(t_.customer_key_len, mark_customers_);
+  t_.customer_key_arena.resize(std::min(t_.customer_key_arena.size(), mark_customer_arena_));
+  // The sorted id lists may already hold this file's ids (when a check after grouping failed).
+  auto drop = [](std::vector<std::pair<uint64_t, uint32_t>>& v, uint32_t from) {
+    v.erase(std::remove_if(v.begin(), v.end(), [&](const auto& p) { return p.second >= from; }), v.end());
+  };
+  drop(t_.customer_keys, uint32_t(mark_customers_));
+  drop(t_.order_keys, uint32_t(mark_orders_));
   t_.order_key_arena.resize(std::min(t_.order_key_arena.size(), mark_key_arena_));
   cut(t_.order_key_at, mark_orders_);
   cut(t_.order_key_len, mark_orders_);
@@ -286,22 +295,13 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
 
 void OrdersLoader::flush() {
   auto view = [&](const std::pair<uint32_t, uint32_t>& k) { return std::string_view(batch_keys_).substr(k.first, k.second); };
-  // 1. Hash every key, then touch what each lookup will read: the loads overlap.
-  uint64_t touched = 0;
+  // 1. Hash the order ids (customer ids are hashed only for the orders they start).
   for (Pending& pd : batch_) {
     if (pd.has_order_key) {
       std::string_view k = view(pd.order_key);
       pd.order_hash = hash_bytes(k.data(), k.size());
     }
-    if (pd.customer_key.second) {
-      std::string_view k = view(pd.customer_key);
-      pd.customer_hash = hash_bytes(k.data(), k.size());
-      touched += t_.customers.touch(pd.customer_hash);
-    }
   }
-  for (const Pending& pd : batch_)
-    if (pd.customer_key.second) touched += t_.customers.touch_string(pd.customer_hash);
-  touch_sink_ += touched;
 
   // 2. Each line in file order: the next line of the order before it, or a new order.
   // Orders whose ids recur further away are joined when the file ends (group_orders):
@@ -332,9 +332,13 @@ void OrdersLoader::flush() {
       if (pd.has_order_key) new_keys_.emplace_back(pd.order_hash, order);
       started_without_amount_.push_back(pd.amount_missing);
       if (pd.refund_bad) bad_refund_lines_.push_back(uint32_t(t_.lines()));
-      uint32_t customer = Interner::kNone;
-      if (pd.customer_key.second) customer = t_.customers.intern(view(pd.customer_key), pd.customer_hash);
-      t_.order_customer.push_back(customer);
+      // The customer's dense id is given when the file ends (group_customers).
+      std::string_view ck = view(pd.customer_key);
+      customer_at_.push_back(uint32_t(customer_arena_.size()));
+      customer_len_.push_back(uint32_t(ck.size()));
+      customer_hash_.push_back(ck.empty() ? 0 : hash_bytes(ck.data(), ck.size()));
+      customer_arena_.append(ck.data(), ck.size());
+      t_.order_customer.push_back(Interner::kNone);
       t_.order_status.push_back(pd.status_id);
       if (pd.refund_ambiguous) pending_refunds_.push_back({order, pd.refund_alt});
       t_.order_refunded.push_back(pd.refunded);
@@ -365,24 +369,38 @@ void OrdersLoader::flush() {
 
 namespace {
 
-// Sorts (hash, index) pairs by hash, then index. Hashes are uniform, so one counting pass
-// on the top 11 bits spreads them into cache-sized buckets (2,048 write streams, not the
-// 65,536 of a 16-bit radix pass), and each bucket is then sorted in cache. Indexes increase
-// in the input, so equal hashes keep their file order.
+// Sorts (hash, index) pairs by hash, then index (indexes increase in the input). Three stable
+// LSD counting passes on the hash's top 33 bits (11 bits each: 2,048 buckets, cache-friendly),
+// then an insertion pass for the few pairs equal in those bits but not below: no comparison
+// sort, which is slow in WebAssembly on millions of 64-bit keys.
 void radix_sort_by_hash(std::vector<std::pair<uint64_t, uint32_t>>& v) {
   if (v.size() < 4096) {
     std::sort(v.begin(), v.end());
     return;
   }
   constexpr int kBits = 11;
-  std::vector<uint32_t> start((1u << kBits) + 1, 0);
-  for (const auto& p : v) ++start[(p.first >> (64 - kBits)) + 1];
-  for (size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
-  std::vector<std::pair<uint64_t, uint32_t>> out(v.size());
-  std::vector<uint32_t> fill(start.begin(), start.end() - 1);
-  for (const auto& p : v) out[fill[p.first >> (64 - kBits)]++] = p;
-  for (size_t b = 0; b + 1 < start.size(); ++b) std::sort(out.begin() + start[b], out.begin() + start[b + 1]);
-  v.swap(out);
+  constexpr size_t kBuckets = size_t(1) << kBits;
+  std::vector<std::pair<uint64_t, uint32_t>> tmp(v.size());
+  std::vector<uint32_t> count(kBuckets);
+  for (int shift = 64 - 3 * kBits; shift < 64; shift += kBits) {
+    std::fill(count.begin(), count.end(), 0);
+    for (const auto& p : v) ++count[(p.first >> shift) & (kBuckets - 1)];
+    uint32_t sum = 0;
+    for (auto& c : count) {
+      uint32_t n = c;
+      c = sum;
+      sum += n;
+    }
+    for (const auto& p : v) tmp[count[(p.first >> shift) & (kBuckets - 1)]++] = p;
+    v.swap(tmp);
+  }
+  for (size_t i = 1; i < v.size(); ++i) {
+    if (!(v[i] < v[i - 1])) continue;
+    auto x = v[i];
+    size_t j = i;
+    while (j > 0 && x < v[j - 1]) v[j] = v[j - 1], --j;
+    v[j] = x;
+  }
 }
 
 }  // namespace
@@ -439,6 +457,7 @@ void OrdersLoader::group_orders() {
 
   // 3. Re-point this file's lines; an order that joined another gives it its currency if it
   // had none, and keeps no lines.
+  order_dead_.assign(n, 0);
   std::vector<uint8_t> bad_refund(n, 0);
   for (uint32_t line : bad_refund_lines_) bad_refund[t_.line_order[line] - first] = 1;
   for (size_t i = mark_lines_; i < t_.lines(); ++i) {
@@ -446,6 +465,7 @@ void OrdersLoader::group_orders() {
     if (o < first) continue;
     uint32_t target = into[o - first];
     if (target != o) {
+      order_dead_[o - first] = 1;
       uint32_t cur = t_.order_currency[o];
       if (cur && t_.order_currency[target] == 0) t_.order_currency[target] = cur;
       else if (cur && t_.order_currency[target] != cur) currency_mismatch_.add(t_.line_number[i]);
@@ -467,6 +487,75 @@ void OrdersLoader::group_orders() {
   }
   bad_refund_lines_.clear();
   started_without_amount_.clear();
+}
+
+void OrdersLoader::group_customers() {
+  const uint32_t first = uint32_t(mark_orders_);
+  const uint32_t n = uint32_t(t_.orders()) - first;
+  auto key = [&](uint32_t i) { return std::string_view(customer_arena_).substr(customer_at_[i], customer_len_[i]); };
+  // (hash, order) of the live orders with a customer id, sorted: equal ids become neighbours.
+  std::vector<std::pair<uint64_t, uint32_t>> pairs;
+  pairs.reserve(n);
+  for (uint32_t i = 0; i < n; ++i)
+    if (customer_len_[i] && !order_dead_[i]) pairs.emplace_back(customer_hash_[i], i);
+  radix_sort_by_hash(pairs);
+  std::vector<uint32_t> leader_of(n, Interner::kNone);  // the first order of the same customer
+  std::vector<uint32_t> leaders;                        // one per distinct id, in hash order
+  for (size_t b = 0; b < pairs.size();) {
+    size_t e = b + 1;
+    while (e < pairs.size() && pairs[e].first == pairs[b].first) ++e;
+    size_t lead_from = leaders.size();
+    for (size_t k = b; k < e; ++k) {
+      uint32_t i = pairs[k].second;
+      for (size_t l = lead_from; l < leaders.size() && leader_of[i] == Interner::kNone; ++l)
+        if (key(i) == key(leaders[l])) leader_of[i] = leaders[l];
+      if (leader_of[i] == Interner::kNone) leader_of[i] = i, leaders.push_back(i);
+    }
+    b = e;
+  }
+  // Known customers (earlier files) by merge with the sorted list; the others get new ids in
+  // order of first appearance, as a reader of the file would number them.
+  std::vector<uint32_t> id_of(n, Interner::kNone);
+  std::vector<uint32_t> fresh;
+  const auto& known = t_.customer_keys;
+  size_t j = 0;
+  for (uint32_t l : leaders) {
+    uint64_t h = customer_hash_[l];
+    while (j < known.size() && known[j].first < h) ++j;
+    for (size_t k = j; k < known.size() && known[k].first == h && id_of[l] == Interner::kNone; ++k)
+      if (t_.customer_name(known[k].second) == key(l)) id_of[l] = known[k].second;
+    if (id_of[l] == Interner::kNone) fresh.push_back(l);
+  }
+  // (fresh is in hash order; first appearance is order index order)
+  {
+    std::vector<uint8_t> is_fresh(n, 0);
+    for (uint32_t l : fresh) is_fresh[l] = 1;
+    fresh.clear();
+    for (uint32_t i = 0; i < n; ++i)
+      if (is_fresh[i]) fresh.push_back(i);
+  }
+  std::vector<std::pair<uint64_t, uint32_t>> added;
+  added.reserve(fresh.size());
+  for (uint32_t l : fresh) {
+    uint32_t id = uint32_t(t_.customer_count());
+    id_of[l] = id;
+    t_.customer_key_at.push_back(uint64_t(t_.customer_key_arena.size()));
+    t_.customer_key_len.push_back(customer_len_[l]);
+    t_.customer_key_arena.append(key(l));
+    added.emplace_back(customer_hash_[l], id);
+  }
+  for (uint32_t i = 0; i < n; ++i)
+    if (leader_of[i] != Interner::kNone) t_.order_customer[first + i] = id_of[leader_of[i]];
+  std::sort(added.begin(), added.end());
+  std::vector<std::pair<uint64_t, uint32_t>> merged;
+  merged.reserve(known.size() + added.size());
+  std::merge(known.begin(), known.end(), added.begin(), added.end(), std::back_inserter(merged));
+  t_.customer_keys.swap(merged);
+  customer_arena_.clear();
+  customer_arena_.shrink_to_fit();
+  customer_at_ = {};
+  customer_len_ = {};
+  customer_hash_ = {};
 }
 
 void OrdersLoader::resolve_dates() {
@@ -588,6 +677,7 @@ const FileReport& OrdersLoader::finish() {
   }
   flush();
   group_orders();
+  group_customers();
   resolve_dates();
   resolve_amounts();
   count_duplicates();

@@ -66,7 +66,17 @@ class OrdersTable {
   std::vector<uint32_t> order_channel;   ///< id in `channels`, kNone when absent
   std::vector<uint32_t> order_currency;  ///< id in `currencies` (0 = not stated)
 
-  Interner customers;
+  /// Customers: dense ids in order of first appearance, each id's text kept once. Like order
+  /// ids, they are matched by sorting hashes when a file ends (OrdersLoader::group_customers),
+  /// not by a lookup per row.
+  std::string customer_key_arena;
+  std::vector<uint64_t> customer_key_at;
+  std::vector<uint32_t> customer_key_len;
+  std::vector<std::pair<uint64_t, uint32_t>> customer_keys;  ///< (hash, customer id), sorted
+  size_t customer_count() const { return customer_key_at.size(); }
+  std::string_view customer_name(uint32_t c) const {
+    return std::string_view(customer_key_arena).substr(size_t(customer_key_at[c]), customer_key_len[c]);
+  }
   /// Order ids. Each order with an id keeps it here (order_key_at / order_key_len); ids are
   /// matched by sorting hashes when a file ends, not by a lookup per row (see
   /// OrdersLoader::group_orders), and `order_keys` holds every loaded file's distinct ids
@@ -153,6 +163,7 @@ class OrdersLoader : public RowSink {
   int col(const char* field) const;
   void flush();
   void group_orders();
+  void group_customers();
 
   OrdersTable& t_;
   OrderLoadOptions opt_;
@@ -161,7 +172,7 @@ class OrdersLoader : public RowSink {
   uint16_t file_index_;
 
   // Where the table was before this file, for rollback.
-  size_t mark_lines_, mark_orders_, mark_customers_, mark_key_arena_, mark_statuses_, mark_channels_,
+  size_t mark_lines_, mark_orders_, mark_customers_, mark_customer_arena_, mark_key_arena_, mark_statuses_, mark_channels_,
       mark_currencies_;
 
   std::vector<std::string> columns_;
@@ -187,9 +198,12 @@ class OrdersLoader : public RowSink {
   std::vector<std::pair<uint64_t, uint32_t>> new_keys_;  // (hash, order) of the orders this file starts
   std::vector<uint8_t> started_without_amount_;          // per order of this file (index - mark_orders_)
   std::vector<uint32_t> bad_refund_lines_;               // first lines with an unreadable refund
+  std::string customer_arena_;                           // customer id text of this file's orders
+  std::vector<uint32_t> customer_at_, customer_len_;     // per order of this file (len 0: guest)
+  std::vector<uint64_t> customer_hash_;                  // per order of this file
+  std::vector<uint8_t> order_dead_;                      // per order of this file: joined another
   std::vector<Pending> batch_;
   std::string batch_keys_;
-  uint64_t touch_sink_ = 0;  // keeps the batch's touching loads from being optimised away
   uint64_t late_rejected_ = 0;  // stored rows rejected when the file ended (date order)
   std::vector<std::string_view> row_;
 };

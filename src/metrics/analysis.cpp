@@ -295,7 +295,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
 
   // 6. Customers: orders grouped by customer (a counting sort), then each customer's
   // orders by day.
-  const uint32_t ncust_ids = uint32_t(t.customers.size());
+  const uint32_t ncust_ids = uint32_t(t.customer_count());
   a.has_customers = t.any_customer_column;
   std::vector<uint32_t> start(ncust_ids + 1, 0);
   for (uint32_t o = 0; o < norders; ++o)
