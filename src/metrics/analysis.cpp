@@ -302,12 +302,20 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     if ((kind[o] == kPurchase || kind[o] == kReturn) && t.order_customer[o] != Interner::kNone)
       ++start[t.order_customer[o] + 1];
   for (uint32_t c = 0; c < ncust_ids; ++c) start[c + 1] += start[c];
-  std::vector<uint32_t> by_customer(start[ncust_ids]);
+  // What the per-customer pass reads of each order, moved next to the customer's other
+  // orders: one scattered write per order here, then only sequential reads.
+  struct OrderRec {
+    int32_t day;
+    int32_t month;
+    int64_t net;
+    uint8_t purchase;
+  };
+  std::vector<OrderRec> recs(start[ncust_ids]);
   {
     std::vector<uint32_t> fill(start.begin(), start.end() - 1);
     for (uint32_t o = 0; o < norders; ++o)
       if ((kind[o] == kPurchase || kind[o] == kReturn) && t.order_customer[o] != Interner::kNone)
-        by_customer[fill[t.order_customer[o]]++] = o;
+        recs[fill[t.order_customer[o]]++] = {order_day[o], order_month[o], net[o], uint8_t(kind[o] == kPurchase)};
   }
 
   int32_t nmonths = month_last - month_first + 1;
@@ -330,24 +338,30 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
   std::vector<uint32_t> period_purchases(np, 0);  // scratch per customer
   std::vector<uint8_t> period_touched(np, 0);
   std::vector<size_t> touched;
-  std::vector<std::pair<int32_t, uint32_t>> mine;  // (day, order)
   for (uint32_t c = 0; c < ncust_ids; ++c) {
     uint32_t b = start[c], e = start[c + 1];
     if (b == e) continue;
-    mine.clear();
-    for (uint32_t k = b; k < e; ++k) mine.emplace_back(order_day[by_customer[k]], by_customer[k]);
-    std::sort(mine.begin(), mine.end());
+    OrderRec* mine_begin = recs.data() + b;
+    OrderRec* mine_end = recs.data() + e;
+    // Orders in file order are usually in date order already; sort only when they are not.
+    if (!std::is_sorted(mine_begin, mine_end, [](const OrderRec& x, const OrderRec& y) { return x.day < y.day; }))
+      std::sort(mine_begin, mine_end, [](const OrderRec& x, const OrderRec& y) { return x.day < y.day; });
+    struct Range {
+      OrderRec *b, *e;
+      OrderRec* begin() const { return b; }
+      OrderRec* end() const { return e; }
+    } mine{mine_begin, mine_end};
     uint32_t purchases = 0, days = 0;
     int32_t first = 0, last = 0, prev_day = std::numeric_limits<int32_t>::min();
     int64_t spend = 0, repeat = 0;
-    for (auto& [day, o] : mine) {
-      spend += net[o];
-      if (kind[o] != kPurchase) continue;
-      if (purchases == 0) first = day;
-      last = day;
+    for (const OrderRec& r : mine) {
+      spend += r.net;
+      if (!r.purchase) continue;
+      if (purchases == 0) first = r.day;
+      last = r.day;
       ++purchases;
-      if (day != prev_day) ++days, prev_day = day;
-      if (day > first) repeat += net[o];
+      if (r.day != prev_day) ++days, prev_day = r.day;
+      if (r.day > first) repeat += r.net;
     }
     if (purchases == 0) {  // returns only (of purchases made before the data starts)
       ++a.returns_without_purchase_customers;
@@ -377,20 +391,20 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     size_t ci = size_t(cohort - month_first);
     ++a.cohort_size[ci];
     int32_t last_month = std::numeric_limits<int32_t>::min();
-    for (auto& [day, o] : mine) {
-      int32_t m = order_month[o];
+    for (const OrderRec& r : mine) {
+      int32_t m = r.month;
       if (m < cohort) continue;  // a return dated before the first purchase
-      cohort_units[ci][size_t(m - cohort)] += net[o];
-      if (kind[o] != kPurchase || m == last_month) continue;
+      cohort_units[ci][size_t(m - cohort)] += r.net;
+      if (!r.purchase || m == last_month) continue;
       last_month = m;
       ++a.monthly_active[size_t(m - month_first)];
       ++a.cohort_active[ci][size_t(m - cohort)];
     }
     // Periods: customers, repeaters, returning customers, identified revenue.
-    for (auto& [day, o] : mine) {
-      size_t p = size_t(period_of_month(order_month[o], g) - p0);
-      per_id_revenue[p] += net[o];
-      if (kind[o] != kPurchase) continue;
+    for (const OrderRec& r : mine) {
+      size_t p = size_t(period_of_month(r.month, g) - p0);
+      per_id_revenue[p] += r.net;
+      if (!r.purchase) continue;
       ++per_id_orders[p];
       if (!period_touched[p]) period_touched[p] = 1, touched.push_back(p);
       ++period_purchases[p];

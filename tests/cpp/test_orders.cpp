@@ -586,3 +586,18 @@ TEST_CASE("error messages keep going past a NUL byte in a column name", "[orders
   CHECK(f["error"]["message"].get<std::string>().find("\xE2\x90\x80") != std::string::npos);
   CHECK(f["error"]["message"].get<std::string>().find("order_date") != std::string::npos);
 }
+
+TEST_CASE("a file that fails after its ids were matched leaves no ids behind", "[orders]") {
+  Run run;
+  REQUIRE(run.load("order_id,customer_id,order_date,amount\nK1,ann,2024-01-05,10\n")["ok"]);
+  // Joins K1 and adds a customer, then fails on contradicting dates when the file ends.
+  json bad = run.load("order_id,customer_id,order_date,amount\nK1,ann,13/1/2024,-2\nK2,zoe,1/13/2024,5\n");
+  REQUIRE_FALSE(bad["ok"]);
+  REQUIRE(run.load("order_id,customer_id,order_date,amount\nK1,ann,2024-01-20,-3\nK3,bob,2024-01-21,4\n")["ok"]);
+  json r = run.analyze();
+  CHECK(metric(r, "orders") == 2);
+  CHECK(metric(r, "customers") == 2);
+  CHECK(metric(r, "revenue") == Approx(10 - 3 + 4));
+  json ids = run.customers()["columns"]["customer_id"];
+  CHECK(ids == json::array({"ann", "bob"}));
+}
