@@ -1,5 +1,7 @@
 // Interning: each distinct string gets a dense uint32 id. Strings live once in an arena;
-// the hash table holds ids only, so millions of rows cost no per-row allocation.
+// the hash table holds ids only. Used for the few-valued columns (statuses, channels,
+// currencies); customer and order ids, with millions of values, are matched by sorting
+// (data/orders.cpp) instead, which avoids a random memory access per row.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +35,7 @@ inline uint64_t hash_bytes(const char* p, size_t n, uint64_t seed = 0x9E3779B97F
   return h;
 }
 
-/// A set of 64-bit hashes (open addressing). Used to spot repeated lines in one pass.
+/// A set of 64-bit hashes (open addressing): the rows of earlier files, for the overlap check.
 class HashSet64 {
  public:
   /// Inserts h; returns false when it was already there.
@@ -60,10 +62,6 @@ class HashSet64 {
     }
   }
   size_t size() const { return size_; }
-  void merge(const HashSet64& o) {
-    for (uint64_t h : o.slots_)
-      if (h) insert(h);
-  }
 
  private:
   void grow() {
@@ -83,11 +81,9 @@ class Interner {
   static constexpr uint32_t kNone = 0xFFFFFFFFu;
 
   /// The id of `s`, adding it when new.
-  uint32_t intern(std::string_view s) { return intern(s, hash_bytes(s.data(), s.size())); }
-  /// The same, with `h` = hash_bytes(s) already computed.
-  uint32_t intern(std::string_view s, uint64_t h) {
+  uint32_t intern(std::string_view s) {
     if ((size() + 1) * 2 > slots_.size()) grow();  // at most half full: short probes
-    uint32_t tag = uint32_t(h);
+    uint32_t tag = uint32_t(hash_bytes(s.data(), s.size()));
     size_t mask = slots_.size() - 1;
     for (size_t i = tag & mask;; i = (i + 1) & mask) {
       Slot& slot = slots_[i];
@@ -98,19 +94,6 @@ class Interner {
         arena_.append(s.data(), s.size());
         return id;
       }
-      if (slot.tag == tag && get(slot.id) == s) return slot.id;
-    }
-  }
-
-  /// The id of `s`, or kNone.
-  uint32_t find(std::string_view s) const { return find(s, hash_bytes(s.data(), s.size())); }
-  uint32_t find(std::string_view s, uint64_t h) const {
-    if (slots_.empty()) return kNone;
-    uint32_t tag = uint32_t(h);
-    size_t mask = slots_.size() - 1;
-    for (size_t i = tag & mask;; i = (i + 1) & mask) {
-      const Slot& slot = slots_[i];
-      if (slot.id == kNone) return kNone;
       if (slot.tag == tag && get(slot.id) == s) return slot.id;
     }
   }

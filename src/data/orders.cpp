@@ -74,6 +74,7 @@ void OrdersLoader::rollback() {
   };
   drop(t_.customer_keys, uint32_t(mark_customers_));
   drop(t_.order_keys, uint32_t(mark_orders_));
+  if (t_.file_hashes.size() > t_.files.size()) t_.file_hashes.resize(t_.files.size());
   t_.order_key_arena.resize(std::min(t_.order_key_arena.size(), mark_key_arena_));
   cut(t_.order_key_at, mark_orders_);
   cut(t_.order_key_len, mark_orders_);
