@@ -274,98 +274,71 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
   std::string_view ch = c_channel_ >= 0 ? trim(f[c_channel_]) : std::string_view();
   pd.channel_id = ch.empty() ? Interner::kNone : t_.channels.intern(ch);
 
-  // The ids: copied aside, looked up a batch at a time (see flush()).
-  if (c_order_ >= 0) {
-    std::string_view key = clean_id(f[c_order_]);
-    if (key.empty()) {
-      no_order_id_.add(line);
-    } else {
-      pd.has_order_key = true;
-      pd.order_key = {uint32_t(batch_keys_.size()), uint32_t(key.size())};
-      batch_keys_.append(key.data(), key.size());
-    }
-  }
-  if (c_customer_ >= 0) {
-    std::string_view key = clean_id(f[c_customer_]);
-    pd.customer_key = {uint32_t(batch_keys_.size()), uint32_t(key.size())};
-    batch_keys_.append(key.data(), key.size());
-  }
-  batch_.push_back(pd);
-  if (batch_.size() >= kBatch) flush();
+  std::string_view order_key = c_order_ >= 0 ? clean_id(f[c_order_]) : std::string_view();
+  if (c_order_ >= 0 && order_key.empty()) no_order_id_.add(line);
+  std::string_view customer_key = c_customer_ >= 0 ? clean_id(f[c_customer_]) : std::string_view();
+  add_line(pd, order_key, customer_key);
 }
 
-void OrdersLoader::flush() {
-  auto view = [&](const std::pair<uint32_t, uint32_t>& k) { return std::string_view(batch_keys_).substr(k.first, k.second); };
-  // 1. Hash the order ids (customer ids are hashed only for the orders they start).
-  for (Pending& pd : batch_) {
-    if (pd.has_order_key) {
-      std::string_view k = view(pd.order_key);
-      pd.order_hash = hash_bytes(k.data(), k.size());
+// The line joins the order of the line before it, or starts a new order. Orders whose ids
+// recur further away are joined when the file ends (group_orders): sorting hashes once is
+// far cheaper than a hash-table probe per row.
+void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::string_view customer_key) {
+  const bool has_order_key = !order_key.empty();
+  uint32_t order = Interner::kNone;
+  bool new_order = true;
+  if (has_order_key && prev_order_ != Interner::kNone && order_key == t_.order_key(prev_order_)) {
+    order = prev_order_;
+    new_order = false;
+  }
+  // Without an id, a line that cannot start an order is rejected now; with one, it may
+  // belong to an order further up the file, which group_orders() decides.
+  if (new_order && !has_order_key && pd.amount_missing) {
+    reject("amount missing (" + column_label(columns_, c_amount_) + ")", pd.line);
+    return;
+  }
+  if (new_order && !has_order_key && pd.refund_bad) {
+    reject("refunded amount unreadable (" + column_label(columns_, c_refund_) + ")", pd.line);
+    return;
+  }
+  if (new_order) {
+    order = uint32_t(t_.orders());
+    t_.order_key_at.push_back(uint64_t(t_.order_key_arena.size()));
+    t_.order_key_len.push_back(uint32_t(order_key.size()));
+    t_.order_key_arena.append(order_key.data(), order_key.size());
+    if (has_order_key) new_keys_.emplace_back(hash_bytes(order_key.data(), order_key.size()), order);
+    started_without_amount_.push_back(pd.amount_missing);
+    if (pd.refund_bad) bad_refund_lines_.push_back(uint32_t(t_.lines()));
+    // The customer's dense id is given when the file ends (group_customers).
+    std::string_view ck = customer_key;
+    customer_at_.push_back(uint32_t(customer_arena_.size()));
+    customer_len_.push_back(uint32_t(ck.size()));
+    customer_hash_.push_back(ck.empty() ? 0 : hash_bytes(ck.data(), ck.size()));
+    customer_arena_.append(ck.data(), ck.size());
+    t_.order_customer.push_back(Interner::kNone);
+    t_.order_status.push_back(pd.status_id);
+    if (pd.refund_ambiguous) pending_refunds_.push_back({order, pd.refund_alt});
+    t_.order_refunded.push_back(pd.refunded);
+    t_.order_channel.push_back(pd.channel_id);
+    t_.order_currency.push_back(pd.currency_id);
+  } else if (pd.currency_id && t_.order_currency[order] != pd.currency_id) {
+    if (t_.order_currency[order] == 0) {
+      t_.order_currency[order] = pd.currency_id;
+    } else {
+      currency_mismatch_.add(pd.line);
     }
   }
-
-  // 2. Each line in file order: the next line of the order before it, or a new order.
-  // Orders whose ids recur further away are joined when the file ends (group_orders):
-  // sorting hashes once is far cheaper than a hash-table probe per row.
-  for (const Pending& pd : batch_) {
-    uint32_t order = Interner::kNone;
-    bool new_order = true;
-    std::string_view order_key = pd.has_order_key ? view(pd.order_key) : std::string_view();
-    if (pd.has_order_key && prev_order_ != Interner::kNone && order_key == t_.order_key(prev_order_)) {
-      order = prev_order_;
-      new_order = false;
-    }
-    // Without an id, a line that cannot start an order is rejected now; with one, it may
-    // belong to an order further up the file, which group_orders() decides.
-    if (new_order && !pd.has_order_key && pd.amount_missing) {
-      reject("amount missing (" + column_label(columns_, c_amount_) + ")", pd.line);
-      continue;
-    }
-    if (new_order && !pd.has_order_key && pd.refund_bad) {
-      reject("refunded amount unreadable (" + column_label(columns_, c_refund_) + ")", pd.line);
-      continue;
-    }
-    if (new_order) {
-      order = uint32_t(t_.orders());
-      t_.order_key_at.push_back(uint64_t(t_.order_key_arena.size()));
-      t_.order_key_len.push_back(uint32_t(order_key.size()));
-      t_.order_key_arena.append(order_key.data(), order_key.size());
-      if (pd.has_order_key) new_keys_.emplace_back(pd.order_hash, order);
-      started_without_amount_.push_back(pd.amount_missing);
-      if (pd.refund_bad) bad_refund_lines_.push_back(uint32_t(t_.lines()));
-      // The customer's dense id is given when the file ends (group_customers).
-      std::string_view ck = view(pd.customer_key);
-      customer_at_.push_back(uint32_t(customer_arena_.size()));
-      customer_len_.push_back(uint32_t(ck.size()));
-      customer_hash_.push_back(ck.empty() ? 0 : hash_bytes(ck.data(), ck.size()));
-      customer_arena_.append(ck.data(), ck.size());
-      t_.order_customer.push_back(Interner::kNone);
-      t_.order_status.push_back(pd.status_id);
-      if (pd.refund_ambiguous) pending_refunds_.push_back({order, pd.refund_alt});
-      t_.order_refunded.push_back(pd.refunded);
-      t_.order_channel.push_back(pd.channel_id);
-      t_.order_currency.push_back(pd.currency_id);
-    } else if (pd.currency_id && t_.order_currency[order] != pd.currency_id) {
-      if (t_.order_currency[order] == 0) {
-        t_.order_currency[order] = pd.currency_id;
-      } else {
-        currency_mismatch_.add(pd.line);
-      }
-    }
-    if (pd.has_order_key) prev_order_ = order;
-    uint32_t index = uint32_t(t_.lines());
-    if (pd.pending_date) pending_dates_.push_back({index, pd.raw});
-    if (pd.ambiguous) pending_amounts_.push_back({index, pd.alt});
-    t_.line_order.push_back(order);
-    t_.line_day.push_back(pd.day);
-    t_.line_amount.push_back(pd.amount);
-    t_.line_flags.push_back(pd.flags);
-    t_.line_number.push_back(uint32_t(pd.line));
-    t_.line_file.push_back(file_index_);
-    ++appended_;
-  }
-  batch_.clear();
-  batch_keys_.clear();
+  if (has_order_key) prev_order_ = order;
+  uint32_t index = uint32_t(t_.lines());
+  if (pd.pending_date) pending_dates_.push_back({index, pd.raw});
+  if (pd.ambiguous) pending_amounts_.push_back({index, pd.alt});
+  t_.line_order.push_back(order);
+  t_.line_day.push_back(pd.day);
+  t_.line_amount.push_back(pd.amount);
+  t_.line_flags.push_back(pd.flags);
+  t_.line_number.push_back(uint32_t(pd.line));
+  t_.line_file.push_back(file_index_);
+  ++appended_;
 }
 
 namespace {
@@ -404,6 +377,33 @@ void radix_sort_by_hash(std::vector<std::pair<uint64_t, uint32_t>>& v) {
   }
 }
 
+// Groups (hash, index) pairs by key: sorts them, then within each run of equal hashes
+// compares texts with same(a, b), so a hash collision never merges two keys. Calls
+// join(member, leader) for every index (a leader joins itself) and returns the leaders, one
+// (hash, index) per distinct key, in hash order. Leaders are the first index of their key,
+// since the sort keeps equal hashes in index order.
+template <class Same, class Join>
+std::vector<std::pair<uint64_t, uint32_t>> group_by_key(std::vector<std::pair<uint64_t, uint32_t>>& pairs,
+                                                        Same same, Join join) {
+  radix_sort_by_hash(pairs);
+  std::vector<std::pair<uint64_t, uint32_t>> leaders;
+  leaders.reserve(pairs.size());
+  for (size_t b = 0; b < pairs.size();) {
+    size_t e = b + 1;
+    while (e < pairs.size() && pairs[e].first == pairs[b].first) ++e;
+    size_t lead_from = leaders.size();
+    for (size_t k = b; k < e; ++k) {
+      uint32_t x = pairs[k].second;
+      bool joined = false;
+      for (size_t l = lead_from; l < leaders.size() && !joined; ++l)
+        if (same(x, leaders[l].second)) join(x, leaders[l].second), joined = true;
+      if (!joined) leaders.push_back(pairs[k]), join(x, x);
+    }
+    b = e;
+  }
+  return leaders;
+}
+
 }  // namespace
 
 void OrdersLoader::group_orders() {
@@ -413,23 +413,9 @@ void OrdersLoader::group_orders() {
   for (uint32_t i = 0; i < n; ++i) into[i] = first + i;
   auto same_key = [&](uint32_t a, uint32_t b) { return t_.order_key(a) == t_.order_key(b); };
 
-  // 1. Within the file: orders with equal ids join the first of them (stable sort: file order).
-  radix_sort_by_hash(new_keys_);
-  std::vector<std::pair<uint64_t, uint32_t>> leaders;  // one per distinct id of this file
-  leaders.reserve(new_keys_.size());
-  for (size_t b = 0; b < new_keys_.size();) {
-    size_t e = b + 1;
-    while (e < new_keys_.size() && new_keys_[e].first == new_keys_[b].first) ++e;
-    size_t lead_from = leaders.size();
-    for (size_t k = b; k < e; ++k) {
-      uint32_t o = new_keys_[k].second;
-      bool joined = false;
-      for (size_t l = lead_from; l < leaders.size() && !joined; ++l)
-        if (same_key(o, leaders[l].second)) into[o - first] = leaders[l].second, joined = true;
-      if (!joined) leaders.push_back(new_keys_[k]);  // (a hash collision keeps two ids apart)
-    }
-    b = e;
-  }
+  // 1. Within the file: orders with equal ids join the first of them.
+  std::vector<std::pair<uint64_t, uint32_t>> leaders =
+      group_by_key(new_keys_, same_key, [&](uint32_t o, uint32_t lead) { into[o - first] = lead; });
   // 2. Across files: an id already loaded joins its earlier order (a later refund row).
   std::vector<std::pair<uint64_t, uint32_t>>& known = t_.order_keys;
   std::vector<std::pair<uint64_t, uint32_t>> unseen;
@@ -499,21 +485,11 @@ void OrdersLoader::group_customers() {
   pairs.reserve(n);
   for (uint32_t i = 0; i < n; ++i)
     if (customer_len_[i] && !order_dead_[i]) pairs.emplace_back(customer_hash_[i], i);
-  radix_sort_by_hash(pairs);
   std::vector<uint32_t> leader_of(n, Interner::kNone);  // the first order of the same customer
   std::vector<uint32_t> leaders;                        // one per distinct id, in hash order
-  for (size_t b = 0; b < pairs.size();) {
-    size_t e = b + 1;
-    while (e < pairs.size() && pairs[e].first == pairs[b].first) ++e;
-    size_t lead_from = leaders.size();
-    for (size_t k = b; k < e; ++k) {
-      uint32_t i = pairs[k].second;
-      for (size_t l = lead_from; l < leaders.size() && leader_of[i] == Interner::kNone; ++l)
-        if (key(i) == key(leaders[l])) leader_of[i] = leaders[l];
-      if (leader_of[i] == Interner::kNone) leader_of[i] = i, leaders.push_back(i);
-    }
-    b = e;
-  }
+  for (const auto& lead : group_by_key(pairs, [&](uint32_t x, uint32_t y) { return key(x) == key(y); },
+                                       [&](uint32_t i, uint32_t lead) { leader_of[i] = lead; }))
+    leaders.push_back(lead.second);
   // Known customers (earlier files) by merge with the sorted list; the others get new ids in
   // order of first appearance, as a reader of the file would number them.
   std::vector<uint32_t> id_of(n, Interner::kNone);
@@ -676,7 +652,6 @@ const FileReport& OrdersLoader::finish() {
       sample_.clear();
     }
   }
-  flush();
   group_orders();
   group_customers();
   resolve_dates();

@@ -130,8 +130,7 @@ class OrdersLoader : public RowSink {
     uint32_t line_index;
     int64_t alt;
   };
-  // A row that passed every check but still needs its order and customer ids. Rows wait in
-  // a batch so that the id lookups' memory reads overlap (see flush()).
+  // A row that passed every check, on its way into the table (add_line).
   struct Pending {
     uint64_t line = 0;
     RawDate raw;
@@ -146,11 +145,7 @@ class OrdersLoader : public RowSink {
     bool refund_ambiguous = false;  // "1,234": read with the column's decimal mark at the end
     int64_t refund_alt = 0;
     uint32_t currency_id = 0, status_id = 0, channel_id = Interner::kNone;
-    bool has_order_key = false;
-    std::pair<uint32_t, uint32_t> order_key{0, 0}, customer_key{0, 0};  // (offset, length) in batch_keys_
-    uint64_t order_hash = 0, customer_hash = 0;
   };
-  static constexpr size_t kBatch = 256;
 
   void on_header(const std::vector<std::string>& columns, bool has_header) override;
   void on_row(uint64_t line, const std::string_view* fields, uint64_t row_hash) override;
@@ -161,7 +156,7 @@ class OrdersLoader : public RowSink {
   void resolve_amounts();
   void count_duplicates();
   int col(const char* field) const;
-  void flush();
+  void add_line(const Pending& pd, std::string_view order_key, std::string_view customer_key);
   void group_orders();
   void group_customers();
 
@@ -202,8 +197,6 @@ class OrdersLoader : public RowSink {
   std::vector<uint32_t> customer_at_, customer_len_;     // per order of this file (len 0: guest)
   std::vector<uint64_t> customer_hash_;                  // per order of this file
   std::vector<uint8_t> order_dead_;                      // per order of this file: joined another
-  std::vector<Pending> batch_;
-  std::string batch_keys_;
   uint64_t late_rejected_ = 0;  // stored rows rejected when the file ended (date order)
   std::vector<std::string_view> row_;
 };
