@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   using clock = std::chrono::steady_clock;
   custlens::Engine e;
   auto t0 = clock::now();
-  std::string r = e.begin_load("orders", "{\"name\":\"bench\"}");
+  std::string r = e.begin_load("orders", "{\"name\":\"bench\",\"sizeHint\":" + std::to_string(bytes.size()) + "}");
   for (size_t off = 0; off < bytes.size() && r.find("\"ok\":false") == std::string::npos; off += chunk)
     r = e.feed(bytes.data() + off, std::min(chunk, bytes.size() - off));
   if (r.find("\"ok\":false") == std::string::npos) r = e.end_load();

@@ -47,7 +47,8 @@ if (readMode === 'stream') {
   process.stderr.write(`unknown --read ${readMode} (stream, file, blob)\n`);
   process.exit(2);
 }
-const fileReport = await engine.load('orders', input, { name: path.basename(file), chunkSize });
+// The page passes a dropped File, whose size is known; a stream does not say it, so pass it.
+const fileReport = await engine.load('orders', input, { name: path.basename(file), chunkSize, sizeHint: fs.statSync(file).size });
 const Tload = performance.now();
 
 // ---- compute: the report and the per-customer table ----

@@ -41,6 +41,8 @@ export interface LoadOptions {
   decimalMark?: 'dot' | 'comma';
   /** The amount already has refunds taken off (then refunded_amount is not subtracted). */
   amountIsNet?: boolean;
+  /** The file's size in bytes, so the engine sizes its tables once (set for you for bytes and Blobs). */
+  sizeHint?: number;
   /** Bytes per chunk fed to the engine (default 1 MiB). */
   chunkSize?: number;
   onProgress?: (p: { bytes: number }) => void;
@@ -136,7 +138,7 @@ export interface Customers {
 }
 
 export type LoadInput =
-  | Uint8Array | ArrayBuffer | ArrayBufferView | string
+  | Uint8Array | ArrayBuffer | ArrayBufferView | string | Blob
   | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 export interface Engine {

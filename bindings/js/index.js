@@ -88,7 +88,7 @@ async function* chunksOf(data, chunkSize) {
     for await (const c of data) yield toBytes(c);
     return;
   }
-  throw new TypeError('load() takes a Uint8Array, ArrayBuffer, string, ReadableStream or (async) iterable of bytes');
+  throw new TypeError('load() takes a Uint8Array, ArrayBuffer, string, Blob, ReadableStream or (async) iterable of bytes');
 }
 
 // .csv.gz: decompressed on the fly with the platform's DecompressionStream (Node 18+, browsers).
@@ -165,13 +165,22 @@ class Engine {
 
   /**
    * Loads one file into a table ("orders"). `data` is bytes (Uint8Array, ArrayBuffer), a
-   * string, a ReadableStream or an (async) iterable of byte chunks; gzip is detected.
-   * Options: { name, mapping: {field: column}, delimiter, header, encoding, dateOrder,
-   * decimalMark, amountIsNet, chunkSize = 1 MiB, onProgress({bytes}) }.
+   * string, a Blob or File, a ReadableStream or an (async) iterable of byte chunks; gzip is
+   * detected. Options: { name, mapping: {field: column}, delimiter, header, encoding,
+   * dateOrder, decimalMark, amountIsNet, sizeHint (bytes; known for bytes and Blobs),
+   * chunkSize = 1 MiB, onProgress({bytes}) }.
    * Returns the file's data-quality report; throws CustlensError.
    */
   async load(table, data, options = {}) {
     const { chunkSize = DEFAULT_CHUNK, onProgress, ...engineOptions } = options;
+    // A Blob or File (a dropped file): read as a stream; its size lets the engine size its
+    // tables once. Plain bytes say their size too.
+    if (data && typeof data.stream === 'function' && typeof data.size === 'number') {
+      engineOptions.sizeHint ??= data.size;
+      data = data.stream();
+    }
+    const bytesIn = toBytes(data);
+    if (bytesIn) engineOptions.sizeHint ??= bytesIn.length;
     unwrap(this.#e.beginLoad(String(table), JSON.stringify(engineOptions)));
     let bytes = 0;
     try {

@@ -79,6 +79,10 @@ OrderLoadOptions load_options(const json& j) {
     else throw InputError("bad_options", "decimalMark must be \"dot\" or \"comma\"");
   }
   if (has(j, "amountIsNet", json::value_t::boolean, "true or false")) o.amount_is_net = j["amountIsNet"];
+  if (has(j, "sizeHint", json::value_t::number_integer, "a whole number of bytes")) {
+    if (j["sizeHint"].get<int64_t>() < 0) throw InputError("bad_options", "sizeHint must be a whole number of bytes");
+    o.csv.size_hint = j["sizeHint"].get<uint64_t>();
+  }
   return o;
 }
 

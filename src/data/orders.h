@@ -147,6 +147,7 @@ class OrdersLoader : public RowSink {
     uint32_t currency_id = 0, status_id = 0, channel_id = Interner::kNone;
   };
 
+  void on_size_estimate(uint64_t rows) override;
   void on_header(const std::vector<std::string>& columns, bool has_header) override;
   void on_row(uint64_t line, const std::string_view* fields, uint64_t row_hash) override;
   void map_columns(const std::vector<std::vector<std::string>>& sample);

@@ -819,6 +819,11 @@ void CsvReader::start(bool at_eof) {
   sniffed_counts_.assign(best.counts.begin(), best.counts.begin() + std::min<size_t>(50, best.counts.size()));
   stats_.delimiter_name = delimiter_name(d);
   uint32_t width = std::max<uint32_t>(1, best.modal);
+  if (opt_.size_hint && !probe.empty() && !best.counts.empty()) {
+    // Rows in the file ≈ its size / the sample's bytes per record (capped: a hint is a hint).
+    double per_row = double(probe.size()) / double(best.counts.size());
+    sink_.on_size_estimate(std::min<uint64_t>(uint64_t(double(opt_.size_hint) / per_row * 1.05) + 16, uint64_t(1) << 28));
+  }
   tok_ = new Tokenizer(d, first_line, skip);
   rows_ = new Rows(*this, width, opt_.header);
   tok_->feed(sample_.data() + skip, sample_.size() - size_t(skip), *rows_);

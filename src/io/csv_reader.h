@@ -132,12 +132,16 @@ struct CsvOptions {
   int delimiter = -1;  ///< -1 sniff; otherwise the byte; ' ' means whitespace-aligned
   int header = -1;     ///< -1 detect, 0 no header row, 1 header row
   std::string encoding = "auto";  ///< "auto" or "utf-8"
+  uint64_t size_hint = 0;  ///< the file's size in bytes when known (0: unknown), to size tables once
 };
 
 /// Receives the header once, then rows of exactly columns.size() fields.
 class RowSink {
  public:
   virtual ~RowSink() = default;
+  /// About how many rows the file holds (from size_hint and the sniffed sample), before the
+  /// header; 0 when unknown. Lets the sink size its tables once instead of growing them.
+  virtual void on_size_estimate(uint64_t /*rows*/) {}
   virtual void on_header(const std::vector<std::string>& columns, bool has_header) = 0;
   /// `row_hash` identifies the record's exact content (duplicate-line detection).
   virtual void on_row(uint64_t line, const std::string_view* fields, uint64_t row_hash) = 0;

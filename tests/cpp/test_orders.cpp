@@ -601,3 +601,19 @@ TEST_CASE("a file that fails after its ids were matched leaves no ids behind", "
   json ids = run.customers()["columns"]["customer_id"];
   CHECK(ids == json::array({"ann", "bob"}));
 }
+
+TEST_CASE("a size hint only sizes the tables: results are the same with any hint", "[orders]") {
+  std::string csv = "order_id,customer_id,order_date,amount\n";
+  for (int i = 0; i < 500; ++i) csv += std::to_string(i % 300) + ",c" + std::to_string(i % 41) + ",2024-03-0" + std::to_string(1 + i % 9) + ",1" + std::to_string(i % 7) + ".25\n";
+  std::string reference;
+  for (int64_t hint : {int64_t(0), int64_t(10), int64_t(csv.size()), int64_t(1) << 40}) {
+    Run run;
+    REQUIRE(run.load(csv, {{"sizeHint", hint}})["ok"]);
+    json r = run.analyze();
+    std::string s = r["metrics"].dump() + r["cohorts"].dump();
+    if (reference.empty()) reference = s;
+    CHECK(s == reference);
+  }
+  Run bad;
+  CHECK(bad.load(csv, {{"sizeHint", -5}})["error"]["code"] == "bad_options");
+}
