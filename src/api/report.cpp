@@ -89,6 +89,9 @@ json report_json(const OrdersTable& t, const Analysis& a, const char* engine_ver
                       {"guest_returns", a.guest_returns},
                       {"guest_revenue", a.guest_revenue},
                       {"zero_value_purchases", a.zero_value_purchases},
+                      {"returns_without_purchase",
+                       {{"customer_ids", a.returns_without_purchase_customers},
+                        {"revenue", a.returns_without_purchase_revenue}}},
                       {"after_as_of", {{"orders", a.orders_after_as_of}, {"rows", a.rows_after_as_of}}},
                       {"statuses", statuses}};
   orders["warnings"] = json::array();

@@ -724,9 +724,7 @@ const FileReport& OrdersLoader::finish() {
                                 report_.duplicate_lines.count, report_.duplicate_lines.lines});
   // Only a file that loaded marks what columns the table has (a failed one leaves no trace).
   t_.any_customer_column |= c_customer_ >= 0;
-  t_.any_status_column |= c_status_ >= 0;
   t_.any_channel_column |= c_channel_ >= 0;
-  t_.any_refund_column |= c_refund_ >= 0 && !opt_.amount_is_net;
   t_.amount_is_net.push_back(opt_.amount_is_net);
   t_.files.push_back(report_);
   return t_.files.back();

@@ -93,9 +93,7 @@ class OrdersTable {
   Interner currencies;  ///< ISO codes; id 0 is "" (not stated)
 
   bool any_customer_column = false;
-  bool any_status_column = false;
   bool any_channel_column = false;
-  bool any_refund_column = false;
   std::vector<bool> amount_is_net;  ///< per file
 
   std::vector<FileReport> files;

@@ -833,7 +833,6 @@ void CsvReader::start(bool at_eof) {
 }
 
 void CsvReader::feed(const char* p, size_t n) {
-  bytes_seen_ += int64_t(n);
   try {
     if (!started_) {
       sample_.append(p, n);

@@ -199,8 +199,6 @@ class CsvReader {
   CsvStats stats_;
   std::string sample_;
   bool started_ = false;
-  bool bom_checked_ = false;
-  int64_t bytes_seen_ = 0;
   std::vector<uint32_t> sniffed_counts_;  // field counts of the first records, for messages
   Tokenizer* tok_ = nullptr;
   Rows* rows_ = nullptr;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 #include "data/status.h"
@@ -60,6 +61,12 @@ std::string period_label(int32_t p, Granularity g) {
 int32_t period_start_day(int32_t p, Granularity g) {
   int32_t m = p * months_per(g);
   return days_from_civil(m / 12, m % 12 + 1, 1);
+}
+
+std::string format_money(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
 }
 
 std::optional<double> ratio(double a, double b) {
@@ -331,6 +338,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
   std::vector<std::vector<int64_t>> cohort_units{size_t(nmonths)};
   for (int32_t i = 0; i < nmonths; ++i) cohort_units[size_t(i)].assign(size_t(nmonths - i), 0);
   std::vector<int64_t> spend_units;  // per customer row, exact
+  int64_t returns_only_units = 0;    // ids with returns and no purchase
 
   CustomerColumns& cc = a.customers;
   uint64_t repeat_customers = 0, identified_purchases = 0;
@@ -365,7 +373,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     }
     if (purchases == 0) {  // returns only (of purchases made before the data starts)
       ++a.returns_without_purchase_customers;
-      a.returns_without_purchase_revenue += double(spend) / kScale;
+      returns_only_units += spend;
       continue;
     }
     cc.ids.push_back(c);
@@ -419,6 +427,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     touched.clear();
   }
 
+  a.returns_without_purchase_revenue = double(returns_only_units) / kScale;
   for (size_t i = 0; i < cohort_units.size(); ++i)
     for (size_t k = 0; k < cohort_units[i].size(); ++k) a.cohort_revenue[i][k] = double(cohort_units[i][k]) / kScale;
 
@@ -605,8 +614,8 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
        a.rows_after_as_of_lines.lines);
   warn("returns_without_purchase", a.returns_without_purchase_customers,
        std::to_string(a.returns_without_purchase_customers) +
-           " customer id(s) have returns but no purchase in the data (returns of earlier purchases): their returns count "
-           "in revenue only");
+           " customer id(s) have returns but no purchase in the data (returns of earlier purchases): their returns, " +
+           format_money(a.returns_without_purchase_revenue) + " in all, count in revenue only");
   warn("partial_amount_orders", a.partial_amount_orders,
        std::to_string(a.partial_amount_orders) +
            " order(s) have amounts on some lines but not all: the amounts present were summed");

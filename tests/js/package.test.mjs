@@ -34,6 +34,10 @@ test('Online Retail: the numbers an analyst gets by hand with pandas', async () 
   assert.equal(dq.guest_returns, ref.guest.returns);
   close(dq.guest_revenue, Number(ref.guest.revenue));
   assert.equal(dq.zero_value_purchases, ref.zero_net_purchases);
+  // Returns by ids that never purchase here (of purchases before the data): revenue only.
+  assert.equal(dq.returns_without_purchase.customer_ids, ref.customer_ids_with_returns_only);
+  close(dq.returns_without_purchase.revenue,
+    Number(ref.customer_aov_inputs.alt_net_of_every_order_with_a_customer_id) - Number(ref.customer_aov_inputs.customer_revenue));
   assert.equal(r.period.first_date, ref.first_date);
   assert.equal(r.period.as_of, ref.as_of);
   // Per month, the same as the reference.
