@@ -45,6 +45,7 @@ OrdersLoader::OrdersLoader(OrdersTable& table, std::string file_name, OrderLoadO
   // (one file alone pays nothing for it).
   for (; t_.earlier_rows_files < t_.file_hashes.size(); ++t_.earlier_rows_files)
     for (uint64_t h : t_.file_hashes[t_.earlier_rows_files]) t_.earlier_rows.insert(h);
+  ids_rising_ = t_.order_keys.empty() && t_.unindexed_orders_begin == t_.unindexed_orders_end;
   reader_ = std::make_unique<CsvReader>(opt_.csv, *this);
 }
 
@@ -74,6 +75,7 @@ void OrdersLoader::rollback() {
   };
   drop(t_.customer_keys, uint32_t(mark_customers_));
   drop(t_.order_keys, uint32_t(mark_orders_));
+  if (t_.unindexed_orders_end > mark_orders_) t_.unindexed_orders_begin = t_.unindexed_orders_end = 0;
   if (t_.file_hashes.size() > t_.files.size()) t_.file_hashes.resize(t_.files.size());
   t_.order_key_arena.resize(std::min(t_.order_key_arena.size(), mark_key_arena_));
   cut(t_.order_key_at, mark_orders_);
@@ -109,7 +111,6 @@ void OrdersLoader::on_size_estimate(uint64_t rows) {
   t_.order_key_at.reserve(orders);
   t_.order_key_len.reserve(orders);
   row_hashes_.reserve(size_t(rows));
-  new_keys_.reserve(size_t(rows));
   started_without_amount_.reserve(size_t(rows));
   customer_at_.reserve(size_t(rows));
   customer_len_.reserve(size_t(rows));
@@ -331,14 +332,23 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
     t_.order_key_at.push_back(uint64_t(t_.order_key_arena.size()));
     t_.order_key_len.push_back(uint32_t(order_key.size()));
     t_.order_key_arena.append(order_key.data(), order_key.size());
-    if (has_order_key) new_keys_.emplace_back(hash_bytes(order_key.data(), order_key.size()), order);
+    if (has_order_key) {
+      uint64_t code;
+      uint64_t key = id_key(order_key.data(), order_key.size(), code);
+      if (ids_rising_ && code > last_code_) {
+        last_code_ = code;
+      } else {
+        if (ids_rising_) stop_rising();
+        new_keys_.emplace_back(key, order);
+      }
+    }
     started_without_amount_.push_back(pd.amount_missing);
     if (pd.refund_bad) bad_refund_lines_.push_back(uint32_t(t_.lines()));
     // The customer's dense id is given when the file ends (group_customers).
     std::string_view ck = customer_key;
     customer_at_.push_back(uint32_t(customer_arena_.size()));
     customer_len_.push_back(uint32_t(ck.size()));
-    customer_hash_.push_back(ck.empty() ? 0 : hash_bytes(ck.data(), ck.size()));
+    customer_hash_.push_back(ck.empty() ? 0 : id_key(ck.data(), ck.size()));
     customer_arena_.append(ck.data(), ck.size());
     t_.order_customer.push_back(Interner::kNone);
     t_.order_status.push_back(pd.status_id);
@@ -402,8 +412,9 @@ void radix_sort_by_hash(std::vector<std::pair<uint64_t, uint32_t>>& v) {
   }
 }
 
-// Groups (hash, index) pairs by key: sorts them, then within each run of equal hashes
-// compares texts with same(a, b), so a hash collision never merges two keys. Calls
+// Groups (id_key, index) pairs by key: sorts them, then within each run of equal odd keys
+// (hashes) compares texts with same(a, b), so a hash collision never merges two ids; a run
+// of equal even keys is one id (id_key_exact) and needs no compare. Calls
 // join(member, leader) for every index (a leader joins itself) and returns the leaders, one
 // (hash, index) per distinct key, in hash order. Leaders are the first index of their key,
 // since the sort keeps equal hashes in index order.
@@ -416,6 +427,12 @@ std::vector<std::pair<uint64_t, uint32_t>> group_by_key(std::vector<std::pair<ui
   for (size_t b = 0; b < pairs.size();) {
     size_t e = b + 1;
     while (e < pairs.size() && pairs[e].first == pairs[b].first) ++e;
+    if (id_key_exact(pairs[b].first)) {
+      leaders.push_back(pairs[b]);
+      for (size_t k = b; k < e; ++k) join(pairs[k].second, pairs[b].second);
+      b = e;
+      continue;
+    }
     size_t lead_from = leaders.size();
     for (size_t k = b; k < e; ++k) {
       uint32_t x = pairs[k].second;
@@ -431,9 +448,41 @@ std::vector<std::pair<uint64_t, uint32_t>> group_by_key(std::vector<std::pair<ui
 
 }  // namespace
 
+// The ids stopped rising: the orders started so far get their keys after all.
+void OrdersLoader::stop_rising() {
+  ids_rising_ = false;
+  for (uint32_t o = uint32_t(mark_orders_); o < uint32_t(t_.orders()); ++o)
+    if (t_.order_key_len[o]) new_keys_.emplace_back(id_key(t_.order_key(o).data(), t_.order_key_len[o]), o);
+}
+
 void OrdersLoader::group_orders() {
   const uint32_t first = uint32_t(mark_orders_);
   const uint32_t n = uint32_t(t_.orders()) - first;
+  // An earlier file's rising ids, not indexed then, are needed now.
+  if (t_.unindexed_orders_begin != t_.unindexed_orders_end) {
+    std::vector<std::pair<uint64_t, uint32_t>> keys;
+    for (uint32_t o = t_.unindexed_orders_begin; o < t_.unindexed_orders_end; ++o)
+      if (t_.order_key_len[o]) keys.emplace_back(id_key(t_.order_key(o).data(), t_.order_key_len[o]), o);
+    radix_sort_by_hash(keys);
+    std::vector<std::pair<uint64_t, uint32_t>> merged;
+    merged.reserve(t_.order_keys.size() + keys.size());
+    std::merge(t_.order_keys.begin(), t_.order_keys.end(), keys.begin(), keys.end(), std::back_inserter(merged));
+    t_.order_keys.swap(merged);
+    t_.unindexed_orders_begin = t_.unindexed_orders_end = 0;
+  }
+  if (ids_rising_) {
+    // Every id of this file is distinct and no earlier file has ids: no order joins another.
+    // Only first lines that could not start an order remain to be rejected.
+    t_.unindexed_orders_begin = first;
+    t_.unindexed_orders_end = first + n;
+    order_dead_.assign(n, 0);
+    bool any = !bad_refund_lines_.empty() ||
+               std::find(started_without_amount_.begin(), started_without_amount_.end(), 1) != started_without_amount_.end();
+    if (!any) {
+      started_without_amount_.clear();
+      return;
+    }
+  }
   std::vector<uint32_t> into(n);  // the order each of this file's orders joins (itself if none)
   for (uint32_t i = 0; i < n; ++i) into[i] = first + i;
   auto same_key = [&](uint32_t a, uint32_t b) { return t_.order_key(a) == t_.order_key(b); };
@@ -450,7 +499,7 @@ void OrdersLoader::group_orders() {
     while (j < known.size() && known[j].first < lead.first) ++j;
     uint32_t match = Interner::kNone;
     for (size_t k = j; k < known.size() && known[k].first == lead.first && match == Interner::kNone; ++k)
-      if (same_key(lead.second, known[k].second)) match = known[k].second;
+      if (id_key_exact(lead.first) || same_key(lead.second, known[k].second)) match = known[k].second;
     if (match == Interner::kNone) {
       unseen.push_back(lead);
     } else {
@@ -525,7 +574,7 @@ void OrdersLoader::group_customers() {
     uint64_t h = customer_hash_[l];
     while (j < known.size() && known[j].first < h) ++j;
     for (size_t k = j; k < known.size() && known[k].first == h && id_of[l] == Interner::kNone; ++k)
-      if (t_.customer_name(known[k].second) == key(l)) id_of[l] = known[k].second;
+      if (id_key_exact(h) || t_.customer_name(known[k].second) == key(l)) id_of[l] = known[k].second;
     if (id_of[l] == Interner::kNone) fresh.push_back(l);
   }
   // (fresh is in hash order; first appearance is order index order)
@@ -536,23 +585,29 @@ void OrdersLoader::group_customers() {
     for (uint32_t i = 0; i < n; ++i)
       if (is_fresh[i]) fresh.push_back(i);
   }
-  std::vector<std::pair<uint64_t, uint32_t>> added;
-  added.reserve(fresh.size());
+  const uint32_t first_new = uint32_t(t_.customer_count());
   for (uint32_t l : fresh) {
-    uint32_t id = uint32_t(t_.customer_count());
-    id_of[l] = id;
+    id_of[l] = uint32_t(t_.customer_count());
     t_.customer_key_at.push_back(uint64_t(t_.customer_key_arena.size()));
     t_.customer_key_len.push_back(customer_len_[l]);
     t_.customer_key_arena.append(key(l));
-    added.emplace_back(customer_hash_[l], id);
   }
   for (uint32_t i = 0; i < n; ++i)
     if (leader_of[i] != Interner::kNone) t_.order_customer[first + i] = id_of[leader_of[i]];
-  std::sort(added.begin(), added.end());
-  std::vector<std::pair<uint64_t, uint32_t>> merged;
-  merged.reserve(known.size() + added.size());
-  std::merge(known.begin(), known.end(), added.begin(), added.end(), std::back_inserter(merged));
-  t_.customer_keys.swap(merged);
+  // The new ids in key order: the leaders are sorted by key, and leaders with equal keys are
+  // in order of appearance, as their ids are.
+  std::vector<std::pair<uint64_t, uint32_t>> added;
+  added.reserve(fresh.size());
+  for (uint32_t l : leaders)
+    if (id_of[l] >= first_new) added.emplace_back(customer_hash_[l], id_of[l]);
+  if (known.empty()) {
+    t_.customer_keys.swap(added);
+  } else {
+    std::vector<std::pair<uint64_t, uint32_t>> merged;
+    merged.reserve(known.size() + added.size());
+    std::merge(known.begin(), known.end(), added.begin(), added.end(), std::back_inserter(merged));
+    t_.customer_keys.swap(merged);
+  }
   customer_arena_.clear();
   customer_arena_.shrink_to_fit();
   customer_at_ = {};

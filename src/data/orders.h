@@ -72,7 +72,7 @@ class OrdersTable {
   std::string customer_key_arena;
   std::vector<uint64_t> customer_key_at;
   std::vector<uint32_t> customer_key_len;
-  std::vector<std::pair<uint64_t, uint32_t>> customer_keys;  ///< (hash, customer id), sorted
+  std::vector<std::pair<uint64_t, uint32_t>> customer_keys;  ///< (id_key, customer id), sorted
   size_t customer_count() const { return customer_key_at.size(); }
   std::string_view customer_name(uint32_t c) const {
     return std::string_view(customer_key_arena).substr(size_t(customer_key_at[c]), customer_key_len[c]);
@@ -84,7 +84,11 @@ class OrdersTable {
   std::string order_key_arena;
   std::vector<uint64_t> order_key_at;
   std::vector<uint32_t> order_key_len;  ///< 0: the order has no id
-  std::vector<std::pair<uint64_t, uint32_t>> order_keys;  ///< (hash, order), sorted
+  std::vector<std::pair<uint64_t, uint32_t>> order_keys;  ///< (id_key, order), sorted
+  /// Orders [begin, end) of a file whose ids were all distinct and rising (the common export,
+  /// one order per row or its lines together): their ids are not in `order_keys` yet. They are
+  /// indexed only when a later file needs them.
+  uint32_t unindexed_orders_begin = 0, unindexed_orders_end = 0;
   std::string_view order_key(uint32_t o) const {
     return std::string_view(order_key_arena).substr(size_t(order_key_at[o]), order_key_len[o]);
   }
@@ -189,7 +193,13 @@ class OrdersLoader : public RowSink {
   std::vector<std::pair<uint64_t, uint32_t>> row_hashes_;  // (hash, line) of this file's rows
   uint64_t appended_ = 0;
   uint32_t prev_order_ = Interner::kNone;  // order of the previous row with an id (line items come together)
-  std::vector<std::pair<uint64_t, uint32_t>> new_keys_;  // (hash, order) of the orders this file starts
+  std::vector<std::pair<uint64_t, uint32_t>> new_keys_;  // (id_key, order) of the orders this file starts
+  // While this file's order ids rise (by id_key code), none can repeat further away: no
+  // new_keys_ are kept and group_orders() has nothing to match. Only for a file with no
+  // earlier order ids to match against.
+  bool ids_rising_ = false;
+  uint64_t last_code_ = 0;
+  void stop_rising();
   std::vector<uint8_t> started_without_amount_;          // per order of this file (index - mark_orders_)
   std::vector<uint32_t> bad_refund_lines_;               // first lines with an unreadable refund
   std::string customer_arena_;                           // customer id text of this file's orders

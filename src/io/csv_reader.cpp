@@ -36,6 +36,8 @@ Tokenizer::Tokenizer(const Dialect& d, uint64_t first_line, int64_t first_byte)
     if (d_.has_delimiter) special_[uint8_t(d_.delimiter)] = 1;
     special_[uint8_t(d_.quote)] = 1;
   }
+  plain_ok_ = d_.has_delimiter && !d_.whitespace;
+  plain_ends_.reserve(64);
   quoted_special_[uint8_t('\n')] = quoted_special_[uint8_t('\r')] = 1;
   quoted_special_[uint8_t(d_.quote)] = 1;
   ends_.reserve(64);
@@ -104,6 +106,36 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
   while (p < end && !error_) {
     switch (state_) {
       case kFieldStart: {
+        if (plain_ok_ && ends_.empty()) {
+          // A record that is one plain line inside this chunk is read in place: no copy, and
+          // the same fields as the byte-by-byte path below gives.
+          const char* q = p;
+          plain_ends_.clear();
+          for (;;) {
+            while (q < end && !special_[uint8_t(*q)]) ++q;
+            if (q == end || *q != d_.delimiter) break;
+            plain_ends_.push_back(uint32_t(q - p));
+            ++q;
+          }
+          bool lf = q < end && *q == '\n';
+          bool crlf = q + 1 < end && q[0] == '\r' && q[1] == '\n';
+          if ((lf || crlf) && size_t(q - p) <= kMaxRecordBytes) {
+            plain_ends_.push_back(uint32_t(q - p));
+            Record r;
+            r.data = p;
+            r.ends = plain_ends_.data();
+            r.size = uint32_t(plain_ends_.size());
+            r.line = line_;
+            r.byte = offset(p);
+            r.sep = 1;
+            r.sep_char = d_.delimiter;
+            sink.on_record(r);
+            ++endings_[lf ? kLF : kCRLF];
+            ++line_;
+            p = q + (lf ? 1 : 2);
+            break;
+          }
+        }
         char c = *p;
         if (d_.whitespace) {
           if (c == ' ' || c == '\t') { ++p; break; }
@@ -471,7 +503,9 @@ std::string join_counts(const std::vector<uint32_t>& counts) {
 
 class CsvReader::Rows : public RecordSink {
  public:
-  Rows(CsvReader& r, uint32_t width, int header_opt) : r_(r), width_(width), header_opt_(header_opt) {}
+  // `joiner`: the byte between fields in the text a row's hash is taken of (the delimiter).
+  Rows(CsvReader& r, uint32_t width, int header_opt, char joiner)
+      : r_(r), width_(width), header_opt_(header_opt), joiner_(joiner) {}
 
   void on_record(const Record& rec) override {
     CsvStats& st = r_.stats_;
@@ -484,11 +518,11 @@ class CsvReader::Rows : public RecordSink {
     // Blank: nothing but spaces and tabs, no quoted field (an empty "" is a value).
     bool blank = true;
     for (char ch : rec.bytes())
-      if (ch != ' ' && ch != '\t') {
+      if (ch != ' ' && ch != '\t' && !(rec.sep && ch == rec.sep_char)) {
         blank = false;
         break;
       }
-    for (uint32_t i = 0; i < rec.size && blank; ++i) blank = !rec.field_quoted[i];
+    for (uint32_t i = 0; i < rec.size && blank; ++i) blank = !rec.quoted(i);
     if (!header_done_) {
       if (blank) {
         ++pre_header_blank_;
@@ -546,10 +580,7 @@ class CsvReader::Rows : public RecordSink {
     for (uint32_t i = 0; i < width_; ++i) fields_[i] = i < n ? rec.field(i) : std::string_view();
     ++st.rows;
     ++data_rows_;
-    std::string_view raw = rec.bytes();
-    uint64_t h = hash_bytes(raw.data(), raw.size()) ^
-                 hash_bytes(reinterpret_cast<const char*>(rec.ends), rec.size * sizeof(uint32_t), 0x51ED27);
-    r_.sink_.on_row(rec.line, fields_.data(), h);
+    r_.sink_.on_row(rec.line, fields_.data(), row_hash(rec));
   }
 
   void finish() {
@@ -658,14 +689,14 @@ class CsvReader::Rows : public RecordSink {
     if (bad == all.size()) return;
     uint32_t f = 0;
     while (f + 1 < rec.size && rec.ends[f] <= bad) ++f;
-    size_t start = f ? rec.ends[f - 1] : 0;
+    size_t start = rec.start(f);
     std::string_view before(rec.data + start, bad - start);
-    uint64_t line = rec.field_lines[f];
+    uint64_t line = rec.field_line(f);
     for (size_t i = 0; i < before.size(); ++i)
       if (before[i] == '\n' || (before[i] == '\r' && (i + 1 >= before.size() || before[i + 1] != '\n'))) ++line;
     // Inside a quoted field each content quote was written twice, after the opening one.
-    int64_t byte = rec.field_bytes[f] + int64_t(bad - start);
-    if (rec.field_quoted[f]) byte += 1 + int64_t(std::count(before.begin(), before.end(), '"'));
+    int64_t byte = rec.field_byte(f) + int64_t(bad - start);
+    if (rec.quoted(f)) byte += 1 + int64_t(std::count(before.begin(), before.end(), '"'));
     std::string where = line == rec.line ? "Line " + std::to_string(line)
                                          : "Record starting at line " + std::to_string(rec.line) +
                                                ", line " + std::to_string(line);
@@ -677,9 +708,30 @@ class CsvReader::Rows : public RecordSink {
                      rec.line, f + 1, byte);
   }
 
+  // The record's content as one hash, the same whichever form the record came in (so a
+  // duplicate line is found however the file was chunked): the fields joined by the
+  // delimiter, and where each ends in that joined text.
+  uint64_t row_hash(const Record& rec) {
+    if (rec.sep)
+      return hash_bytes(rec.data, rec.bytes().size()) ^
+             hash_bytes(reinterpret_cast<const char*>(rec.ends), rec.size * sizeof(uint32_t), 0x51ED27);
+    joined_.clear();
+    joined_ends_.clear();
+    for (uint32_t i = 0; i < rec.size; ++i) {
+      if (i) joined_.push_back(joiner_);
+      joined_.append(rec.field(i));
+      joined_ends_.push_back(uint32_t(joined_.size()));
+    }
+    return hash_bytes(joined_.data(), joined_.size()) ^
+           hash_bytes(reinterpret_cast<const char*>(joined_ends_.data()), rec.size * sizeof(uint32_t), 0x51ED27);
+  }
+
   CsvReader& r_;
   uint32_t width_;
   int header_opt_;
+  char joiner_;
+  std::string joined_;
+  std::vector<uint32_t> joined_ends_;
   bool header_done_ = false;
   uint32_t dropped_trailing_ = 0;
   uint64_t pre_header_blank_ = 0;
@@ -825,7 +877,7 @@ void CsvReader::start(bool at_eof) {
     sink_.on_size_estimate(std::min<uint64_t>(uint64_t(double(opt_.size_hint) / per_row * 1.05) + 16, uint64_t(1) << 28));
   }
   tok_ = new Tokenizer(d, first_line, skip);
-  rows_ = new Rows(*this, width, opt_.header);
+  rows_ = new Rows(*this, width, opt_.header, d.has_delimiter && !d.whitespace ? d.delimiter : '\t');
   tok_->feed(sample_.data() + skip, sample_.size() - size_t(skip), *rows_);
   check_token_error();
   sample_.clear();

@@ -28,20 +28,35 @@ struct Dialect {
 };
 
 /// One record as the tokenizer produced it. Field i spans data[start(i), ends[i]).
+///
+/// Two forms. A record with quotes or line breaks inside, or split across chunks, is copied
+/// field after field into the tokenizer's buffer (sep = 0) with each field's line, byte and
+/// quoting. A plain record (one line, no quote, whole in one chunk: nearly every row of an
+/// export) is read in place (sep = 1): data is the line itself, delimiters included, and
+/// field i starts one byte after field i-1 ends; the per-field arrays are null, every field
+/// being on `line`, unquoted, at byte + start(i).
 struct Record {
   const char* data = nullptr;
   const uint32_t* ends = nullptr;
-  const uint64_t* field_lines = nullptr;  ///< physical line where each field starts
-  const int64_t* field_bytes = nullptr;   ///< file offset of each field's first byte
-  const uint8_t* field_quoted = nullptr;
+  const uint64_t* field_lines = nullptr;  ///< physical line where each field starts (null: all on `line`)
+  const int64_t* field_bytes = nullptr;   ///< file offset of each field's first byte (null: byte + start)
+  const uint8_t* field_quoted = nullptr;  ///< null: none quoted
   uint32_t size = 0;
   uint64_t line = 0;  ///< physical line where the record starts (1-based)
+  int64_t byte = 0;   ///< file offset of data[0] (in-place records)
+  uint32_t sep = 0;   ///< bytes between fields in data: 0 copied, 1 in place
+  char sep_char = 0;  ///< the delimiter, for in-place records
 
+  uint32_t start(uint32_t i) const { return i ? ends[i - 1] + sep : 0; }
   std::string_view field(uint32_t i) const {
-    uint32_t b = i ? ends[i - 1] : 0;
+    uint32_t b = start(i);
     return {data + b, ends[i] - b};
   }
+  /// Every field's bytes, with the delimiters between them when in place.
   std::string_view bytes() const { return {data, size ? ends[size - 1] : 0}; }
+  uint64_t field_line(uint32_t i) const { return field_lines ? field_lines[i] : line; }
+  int64_t field_byte(uint32_t i) const { return field_bytes ? field_bytes[i] : byte + int64_t(start(i)); }
+  bool quoted(uint32_t i) const { return field_quoted && field_quoted[i]; }
 };
 
 enum LineEnding : uint8_t { kLF = 0, kCRLF, kCR, kCRCRLF, kLineEndingKinds };
@@ -122,6 +137,8 @@ class Tokenizer {
   std::vector<uint64_t> field_lines_;
   std::vector<int64_t> field_bytes_;
   std::vector<uint8_t> field_quoted_;
+  std::vector<uint32_t> plain_ends_;  // field ends of an in-place record
+  bool plain_ok_ = false;             // in-place records possible (a delimiter, not whitespace)
   uint64_t endings_[kLineEndingKinds] = {};
   Tally stray_quotes_;
   TokenError error_;

@@ -281,8 +281,8 @@ struct TokenSink : RecordSink {
     out += "@" + std::to_string(r.line) + ":";
     for (uint32_t i = 0; i < r.size; ++i) {
       out += " [" + std::string(r.field(i)) + "]";
-      out += "l" + std::to_string(r.field_lines[i]) + "b" + std::to_string(r.field_bytes[i]) +
-             (r.field_quoted[i] ? "q" : "");
+      out += "l" + std::to_string(r.field_line(i)) + "b" + std::to_string(r.field_byte(i)) +
+             (r.quoted(i) ? "q" : "");
     }
     out += "\n";
   }
