@@ -46,6 +46,7 @@ OrdersLoader::OrdersLoader(OrdersTable& table, std::string file_name, OrderLoadO
   for (; t_.earlier_rows_files < t_.file_hashes.size(); ++t_.earlier_rows_files)
     for (uint64_t h : t_.file_hashes[t_.earlier_rows_files]) t_.earlier_rows.insert(h);
   ids_rising_ = t_.order_keys.empty() && t_.unindexed_orders_begin == t_.unindexed_orders_end;
+  dups_global_ = !ids_rising_;
   reader_ = std::make_unique<CsvReader>(opt_.csv, *this);
 }
 
@@ -110,7 +111,7 @@ void OrdersLoader::on_size_estimate(uint64_t rows) {
   t_.order_currency.reserve(orders);
   t_.order_key_at.reserve(orders);
   t_.order_key_len.reserve(orders);
-  row_hashes_.reserve(size_t(rows));
+  line_hash_.reserve(size_t(rows));
   started_without_amount_.reserve(size_t(rows));
   customer_at_.reserve(size_t(rows));
   customer_len_.reserve(size_t(rows));
@@ -184,7 +185,8 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     ++report_.rows_skipped;
     return;
   }
-  row_hashes_.emplace_back(row_hash, uint32_t(line));
+  row_hashes_.emplace_back(row_hash, uint32_t(line));  // taken back if the row becomes a line
+  row_hash_ = row_hash;
 
   // Date.
   std::string_view date_cell = trim(f[c_date_]);
@@ -365,6 +367,23 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
   }
   if (has_order_key) prev_order_ = order;
   uint32_t index = uint32_t(t_.lines());
+  row_hashes_.pop_back();
+  if (!dups_global_) {
+    if (!has_order_key) {
+      dups_global_ = true;  // a line without an id may repeat anywhere
+    } else if (new_order) {
+      run_begin_ = index;
+    } else if (index - run_begin_ > 64) {
+      dups_global_ = true;  // a long order: checking each line against all before it costs too much
+    } else {
+      for (size_t j = run_begin_; j < index; ++j)
+        if (line_hash_[j - mark_lines_] == row_hash_) {
+          local_dups_.push_back(uint32_t(pd.line));
+          break;
+        }
+    }
+  }
+  line_hash_.push_back(row_hash_);
   if (pd.pending_date) pending_dates_.push_back({index, pd.raw});
   if (pd.ambiguous) pending_amounts_.push_back({index, pd.alt});
   t_.line_order.push_back(order);
@@ -451,6 +470,7 @@ std::vector<std::pair<uint64_t, uint32_t>> group_by_key(std::vector<std::pair<ui
 // The ids stopped rising: the orders started so far get their keys after all.
 void OrdersLoader::stop_rising() {
   ids_rising_ = false;
+  dups_global_ = true;
   for (uint32_t o = uint32_t(mark_orders_); o < uint32_t(t_.orders()); ++o)
     if (t_.order_key_len[o]) new_keys_.emplace_back(id_key(t_.order_key(o).data(), t_.order_key_len[o]), o);
 }
@@ -700,23 +720,24 @@ void OrdersLoader::resolve_amounts() {
 
 
 void OrdersLoader::count_duplicates() {
-  radix_sort_by_hash(row_hashes_);
   std::vector<uint32_t> dup_lines;
-  std::vector<uint64_t> distinct;
-  distinct.reserve(row_hashes_.size());
-  for (size_t i = 0; i < row_hashes_.size(); ++i) {
-    if (i && row_hashes_[i].first == row_hashes_[i - 1].first) {
-      dup_lines.push_back(row_hashes_[i].second);  // a repeat of an earlier line (stable sort)
-    } else {
-      distinct.push_back(row_hashes_[i].first);
-    }
+  if (ids_rising_ && !dups_global_) {
+    dup_lines.swap(local_dups_);  // rejected rows can only repeat rejected rows: sorted below
+  } else {
+    for (size_t i = 0; i < line_hash_.size(); ++i)
+      row_hashes_.emplace_back(line_hash_[i], t_.line_number[mark_lines_ + i]);
   }
+  radix_sort_by_hash(row_hashes_);  // by hash, then line
+  for (size_t i = 1; i < row_hashes_.size(); ++i)
+    if (row_hashes_[i].first == row_hashes_[i - 1].first) dup_lines.push_back(row_hashes_[i].second);
   std::sort(dup_lines.begin(), dup_lines.end());
   for (uint32_t l : dup_lines) report_.duplicate_lines.add(l);
-  // Remembered so that a later, overlapping export is recognised.
-  t_.file_hashes.push_back(std::move(distinct));
-  row_hashes_.clear();
-  row_hashes_.shrink_to_fit();
+  // Every row's hash is remembered so that a later, overlapping export is recognised.
+  if (!ids_rising_ || dups_global_) line_hash_.clear();  // row_hashes_ holds every row now
+  for (const auto& p : row_hashes_) line_hash_.push_back(p.first);
+  t_.file_hashes.push_back(std::move(line_hash_));
+  line_hash_ = {};
+  row_hashes_ = {};
 }
 
 const FileReport& OrdersLoader::finish() {

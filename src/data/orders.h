@@ -101,7 +101,7 @@ class OrdersTable {
   std::vector<bool> amount_is_net;  ///< per file
 
   std::vector<FileReport> files;
-  std::vector<std::vector<uint64_t>> file_hashes;  ///< per loaded file: its distinct row hashes, sorted
+  std::vector<std::vector<uint64_t>> file_hashes;  ///< per loaded file: every row's hash, in no order
   HashSet64 earlier_rows;        ///< file_hashes as a set, built only once a second file comes
   size_t earlier_rows_files = 0;  ///< how many files earlier_rows covers
 
@@ -190,7 +190,16 @@ class OrdersLoader : public RowSink {
   Tally rounded_amounts_;
   Tally no_order_id_;
   Tally currency_mismatch_;  // lines whose currency differs from their order's
-  std::vector<std::pair<uint64_t, uint32_t>> row_hashes_;  // (hash, line) of this file's rows
+  // Duplicate lines. A row that becomes a line leaves its hash in line_hash_ (its line number
+  // is in the table); the others (rejected rows) in row_hashes_. While the order ids rise, an
+  // exact repeat of a line can only be a further line of the same order (its id is in the
+  // line): those are checked as they come (local_dups_), and only row_hashes_ is sorted.
+  std::vector<std::pair<uint64_t, uint32_t>> row_hashes_;  // (hash, line)
+  std::vector<uint64_t> line_hash_;                        // per line of this file
+  std::vector<uint32_t> local_dups_;                       // lines repeating a line of their order
+  uint64_t row_hash_ = 0;                                  // the row being processed
+  size_t run_begin_ = 0;                                   // the current order's first line
+  bool dups_global_ = false;  // local checking gave up: sort every row's hash
   uint64_t appended_ = 0;
   uint32_t prev_order_ = Interner::kNone;  // order of the previous row with an id (line items come together)
   std::vector<std::pair<uint64_t, uint32_t>> new_keys_;  // (id_key, order) of the orders this file starts

@@ -3,9 +3,11 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <set>
 #include <string>
 
 #include "api/engine.h"
+#include "data/interner.h"
 #include "metrics/analysis.h"
 
 using nlohmann::json;
@@ -616,4 +618,69 @@ TEST_CASE("a size hint only sizes the tables: results are the same with any hint
   }
   Run bad;
   CHECK(bad.load(csv, {{"sizeHint", -5}})["error"]["code"] == "bad_options");
+}
+
+TEST_CASE("duplicate lines are found whether order ids rise or not", "[orders][accounting]") {
+  const std::string head = "order_id,customer_id,order_date,amount\n";
+  const std::string rising = head +
+                             "1,a,2024-01-01,10\n"  // line 2
+                             "1,a,2024-01-01,10\n"  // line 3: repeats line 2, same order
+                             "2,b,bad,5\n"          // line 4: rejected
+                             "3,c,2024-01-02,7\n"   // line 5
+                             "2,b,bad,5\n"          // line 6: rejected, repeats line 4
+                             "4,d,2024-01-03,8\n";  // line 7
+  Run a;
+  json f = a.load(rising);
+  REQUIRE(f["ok"]);
+  CHECK(f["file"]["duplicate_lines"]["lines"] == json::array({3, 6}));
+  CHECK(f["file"]["rows_used"] == 4);
+  CHECK(metric(a.analyze(), "orders") == 3);
+
+  // Ids that stop rising (order 1 again, far from its first lines): every row is compared.
+  Run b;
+  f = b.load(rising + "5,e,2024-01-04,9\n1,a,2024-01-01,10\n");
+  REQUIRE(f["ok"]);
+  CHECK(f["file"]["duplicate_lines"]["lines"] == json::array({3, 6, 9}));
+  json r = b.analyze();
+  CHECK(metric(r, "orders") == 4);  // line 9 joins order 1
+  CHECK(metric(r, "revenue") == Approx(30 + 7 + 8 + 9));
+
+  // An order of 70 lines whose last line repeats its first: past 64 lines, checked globally.
+  std::string big = head + "1,a,2024-01-01,10\n";
+  for (int i = 0; i < 68; ++i) big += "1,a,2024-01-01," + std::to_string(11 + i) + "\n";
+  big += "1,a,2024-01-01,10\n2,b,2024-01-02,5\n";
+  Run c;
+  f = c.load(big);
+  REQUIRE(f["ok"]);
+  CHECK(f["file"]["duplicate_lines"]["lines"] == json::array({71}));
+}
+
+TEST_CASE("id keys: short ids are exact and ordered, others hashed", "[orders][ids]") {
+  uint64_t c1, c2, c3;
+  uint64_t k1 = custlens::id_key("536365", 6, c1);
+  uint64_t k2 = custlens::id_key("536366", 6, c2);
+  uint64_t k3 = custlens::id_key("C536379", 7, c3);
+  CHECK(custlens::id_key_exact(k1));
+  CHECK(k1 != k2);
+  CHECK(c1 < c2);  // same length: byte order
+  CHECK(c2 < c3);  // longer: later
+  uint64_t c9, c10;
+  CHECK(custlens::id_key_exact(custlens::id_key("C81243354", 9, c9)));
+  CHECK_FALSE(custlens::id_key_exact(custlens::id_key("C812433540", 10, c10)));  // 10 characters
+  CHECK(c10 == 0);
+  uint64_t ce;
+  CHECK_FALSE(custlens::id_key_exact(custlens::id_key("a@b.cn", 6, ce)));  // '@' and '.'
+  // Every 2-character id of the alphabet gets its own key.
+  const std::string abc = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+  std::set<uint64_t> keys;
+  uint64_t last = 0;
+  for (char x : abc)
+    for (char y : abc) {
+      char id[2] = {x, y};
+      uint64_t code;
+      keys.insert(custlens::id_key(id, 2, code));
+      CHECK(code > last);
+      last = code;
+    }
+  CHECK(keys.size() == abc.size() * abc.size());
 }
