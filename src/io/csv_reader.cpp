@@ -37,6 +37,9 @@ Tokenizer::Tokenizer(const Dialect& d, uint64_t first_line, int64_t first_byte)
     special_[uint8_t(d_.quote)] = 1;
   }
   plain_ok_ = d_.has_delimiter && !d_.whitespace;
+  std::memcpy(plain_special_, special_, sizeof special_);
+  plain_special_[0] = 1;
+  for (int b = 0x80; b < 0x100; ++b) plain_special_[b] = 1;
   plain_ends_.reserve(64);
   quoted_special_[uint8_t('\n')] = quoted_special_[uint8_t('\r')] = 1;
   quoted_special_[uint8_t(d_.quote)] = 1;
@@ -110,10 +113,17 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
           // A record that is one plain line inside this chunk is read in place: no copy, and
           // the same fields as the byte-by-byte path below gives.
           const char* q = p;
+          bool ascii = true;
           plain_ends_.clear();
           for (;;) {
-            while (q < end && !special_[uint8_t(*q)]) ++q;
-            if (q == end || *q != d_.delimiter) break;
+            while (q < end && !plain_special_[uint8_t(*q)]) ++q;
+            if (q == end) break;
+            if (*q == 0 || uint8_t(*q) >= 0x80) {  // validated by the record's reader
+              ascii = false;
+              ++q;
+              continue;
+            }
+            if (*q != d_.delimiter) break;
             plain_ends_.push_back(uint32_t(q - p));
             ++q;
           }
@@ -129,6 +139,7 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
             r.byte = offset(p);
             r.sep = 1;
             r.sep_char = d_.delimiter;
+            r.ascii = ascii;
             sink.on_record(r);
             ++endings_[lf ? kLF : kCRLF];
             ++line_;
@@ -509,11 +520,12 @@ class CsvReader::Rows : public RecordSink {
 
   void on_record(const Record& rec) override {
     CsvStats& st = r_.stats_;
-    check_utf8(rec);
-    if (const void* nul = std::memchr(rec.data, 0, rec.bytes().size())) {
-      (void)nul;
-      uint64_t n = uint64_t(std::count(rec.data, rec.data + rec.bytes().size(), '\0'));
-      st.nul_bytes.add(rec.line, n);
+    if (!rec.ascii) {
+      check_utf8(rec);
+      if (std::memchr(rec.data, 0, rec.bytes().size())) {
+        uint64_t n = uint64_t(std::count(rec.data, rec.data + rec.bytes().size(), '\0'));
+        st.nul_bytes.add(rec.line, n);
+      }
     }
     // Blank: nothing but spaces and tabs, no quoted field (an empty "" is a value).
     bool blank = true;

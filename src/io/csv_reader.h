@@ -46,6 +46,7 @@ struct Record {
   int64_t byte = 0;   ///< file offset of data[0] (in-place records)
   uint32_t sep = 0;   ///< bytes between fields in data: 0 copied, 1 in place
   char sep_char = 0;  ///< the delimiter, for in-place records
+  bool ascii = false; ///< known to hold only ASCII and no NUL (nothing to validate)
 
   uint32_t start(uint32_t i) const { return i ? ends[i - 1] + sep : 0; }
   std::string_view field(uint32_t i) const {
@@ -139,6 +140,7 @@ class Tokenizer {
   std::vector<uint8_t> field_quoted_;
   std::vector<uint32_t> plain_ends_;  // field ends of an in-place record
   bool plain_ok_ = false;             // in-place records possible (a delimiter, not whitespace)
+  uint8_t plain_special_[256];        // special_ plus NUL and bytes >= 0x80 (noted, not stops)
   uint64_t endings_[kLineEndingKinds] = {};
   Tally stray_quotes_;
   TokenError error_;
