@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <numeric>
 
 #include "data/status.h"
@@ -74,32 +75,75 @@ std::optional<double> ratio(double a, double b) {
   return a / b;
 }
 
-// Scores 1..5 for values where a larger value is better (sign flips recency): one sort,
-// then one walk over runs of equal values.
+// Puts the values of sorted positions rank[0..nr) (ascending, within [lo, hi)) of a[lo, hi)
+// in their places: a quickselect that follows every rank, and sorts a part instead once
+// `depth` partitions are used up (no quadratic worst case, unlike std::nth_element in
+// libc++, which has no such limit).
+void select_ranks(double* a, size_t lo, size_t hi, const size_t* rank, size_t nr, int depth) {
+  while (nr && hi - lo > 1) {
+    if (hi - lo <= 16 || depth-- == 0) {
+      std::sort(a + lo, a + hi);
+      return;
+    }
+    double x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi - 1];
+    double pivot = std::max(std::min(x, y), std::min(std::max(x, y), z));  // median of three
+    // Hoare partition: [lo, j] <= pivot <= [j + 1, hi), both parts non-empty.
+    size_t i = lo - 1, j = hi;
+    while (true) {
+      while (a[++i] < pivot) {}
+      while (pivot < a[--j]) {}
+      if (i >= j) break;
+      std::swap(a[i], a[j]);
+    }
+    size_t k = 0;
+    while (k < nr && rank[k] <= j) ++k;
+    select_ranks(a, lo, j + 1, rank, k, depth);
+    rank += k, nr -= k, lo = j + 1;
+  }
+}
+
+// Scores 1..5 for values where a larger value is better. The score only grows with the
+// value, so four cuts fix it: the k-th cut is the first run of equal values (in sorted
+// order) scoring above k, and that run is the one at sorted position floor(k n / 5) or the
+// next one. A selection finds those four values, one pass counts their runs, with no sort of
+// all n values.
 void score_column(const std::vector<double>& values, std::vector<uint8_t>& out) {
   size_t n = values.size();
   out.assign(n, 0);
-  std::vector<std::pair<double, uint32_t>> order(n);
-  for (uint32_t i = 0; i < n; ++i) order[i] = {values[i], i};
-  std::sort(order.begin(), order.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
-  for (size_t b = 0; b < n;) {
-    size_t e = b + 1;
-    while (e < n && order[e].first == order[b].first) ++e;
-    uint8_t score = rfm_score(b, e - b, n);
-    for (size_t k = b; k < e; ++k) out[order[k].second] = score;
-    b = e;
+  if (!n) return;
+  size_t rank[4];
+  for (uint64_t k = 1; k <= 4; ++k) rank[k - 1] = size_t(k * n / 5);
+  double cut[4];
+  {
+    std::vector<double> a(values);
+    int depth = 2;
+    for (size_t m = n; m > 1; m >>= 1) depth += 2;
+    select_ranks(a.data(), 0, n, rank, 4, depth);
+    for (int k = 0; k < 4; ++k) cut[k] = a[rank[k]];
+  }
+  uint64_t below[4] = {}, equal[4] = {};
+  for (double v : values)
+    for (int k = 0; k < 4; ++k) below[k] += v < cut[k], equal[k] += v == cut[k];
+  // Above k: >= the cut value when its run scores above k, else > it (the next run does),
+  // which is >= the next double up.
+  for (int k = 0; k < 4; ++k)
+    if (rfm_score(below[k], equal[k], n) <= k + 1) cut[k] = std::nextafter(cut[k], std::numeric_limits<double>::infinity());
+  for (size_t i = 0; i < n; ++i) {
+    double v = values[i];
+    out[i] = uint8_t(1 + (v >= cut[0]) + (v >= cut[1]) + (v >= cut[2]) + (v >= cut[3]));
   }
 }
 
 // The same for small non-negative integers (recency in days, purchase counts): a histogram
-// instead of a sort. `larger_is_better` false scores small values high (recency).
-void score_counts(const std::vector<uint32_t>& values, bool larger_is_better, std::vector<uint8_t>& out) {
+// instead of a selection. `larger_is_better` false scores small values high (recency).
+template <class T>
+void score_counts(const std::vector<T>& values, bool larger_is_better, std::vector<uint8_t>& out) {
   size_t n = values.size();
   out.assign(n, 0);
   if (!n) return;
-  uint32_t max = *std::max_element(values.begin(), values.end());
-  std::vector<uint64_t> count(size_t(max) + 1, 0);
-  for (uint32_t v : values) ++count[v];
+  size_t max = size_t(*std::max_element(values.begin(), values.end()));
+  std::vector<uint64_t> count(max + 1, 0);
+  for (T v : values) ++count[size_t(v)];
   std::vector<uint8_t> score(count.size(), 0);
   uint64_t worse = 0;
   for (size_t k = 0; k < count.size(); ++k) {
@@ -107,7 +151,7 @@ void score_counts(const std::vector<uint32_t>& values, bool larger_is_better, st
     if (count[v]) score[v] = rfm_score(worse, count[v], n);
     worse += count[v];
   }
-  for (size_t i = 0; i < n; ++i) out[i] = score[values[i]];
+  for (size_t i = 0; i < n; ++i) out[i] = score[size_t(values[i])];
 }
 
 }  // namespace
@@ -134,12 +178,59 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     status_counts[s].known = c.known;
   }
 
-  // 2. Date range over used lines.
+  // 2. Orders from their lines, in one pass that also finds the date range. Lines after
+  // as_of are ignored, and counted; with no as_of option none are (as_of is the last date).
+  // Per order only what the rule needs: state bits, the day and the amount sum, 13 bytes
+  // (the kernel zeroes every fresh page of these arrays, so each byte counts at millions of
+  // orders). Day and amount are set by the order's first line, hence not zero-filled.
+  enum : uint8_t {
+    kUsed = 1,              // some line not rejected
+    kSeen = 2,              // some line on or before as_of
+    kFirstHasAmount = 4,
+    kNegative = 8,          // some line with a negative quantity or amount
+    kAmountLine = 16,       // at least one line with an amount ...
+    kAmountLines2 = 32,     // ... or at least two
+    kLineWithoutAmount = 64,
+    kRefundsApply = 128,    // the first line's file does not have net amounts
+  };
+  std::vector<uint8_t> state(norders, 0);
+  std::unique_ptr<int32_t[]> order_day(new int32_t[norders]);
+  std::unique_ptr<int64_t[]> net(new int64_t[norders]);  // × kAmountScale: the lines' sum, then net of refunds
+  std::vector<uint8_t> file_refunds_apply(t.amount_is_net.size());
+  for (size_t f = 0; f < file_refunds_apply.size(); ++f) file_refunds_apply[f] = !t.amount_is_net[f];
+  std::vector<uint64_t> status_rows(t.statuses.size(), 0);
+  const int32_t cutoff = opt.as_of ? *opt.as_of : std::numeric_limits<int32_t>::max();
   int32_t lo = std::numeric_limits<int32_t>::max(), hi = std::numeric_limits<int32_t>::min();
   for (size_t i = 0; i < nlines; ++i) {
-    if (t.line_flags[i] & kLineRejected) continue;
-    lo = std::min(lo, t.line_day[i]);
-    hi = std::max(hi, t.line_day[i]);
+    uint8_t fl = t.line_flags[i];
+    if (fl & kLineRejected) continue;
+    uint32_t o = t.line_order[i];
+    int32_t day = t.line_day[i];
+    lo = std::min(lo, day);
+    hi = std::max(hi, day);
+    uint8_t s = state[o] | kUsed;
+    if (day > cutoff) {
+      state[o] = s;
+      ++a.rows_after_as_of;
+      a.rows_after_as_of_lines.add(t.line_number[i]);
+      continue;
+    }
+    bool has_amount = fl & kLineHasAmount;
+    int64_t amount = has_amount ? t.line_amount[i] : 0;
+    if (!(s & kSeen)) {
+      uint16_t f = t.line_file[i];
+      s |= kSeen | (has_amount ? kFirstHasAmount | kAmountLine : 0) |
+           ((f >= file_refunds_apply.size() || file_refunds_apply[f]) ? kRefundsApply : 0);
+      order_day[o] = day;
+      net[o] = amount;
+    } else if (has_amount) {
+      s |= (s & kAmountLine) ? kAmountLines2 : kAmountLine;
+      net[o] += amount;
+    }
+    if (!has_amount) s |= kLineWithoutAmount;
+    if (fl & (kLineNegQty | kLineNegAmount)) s |= kNegative;
+    state[o] = s;
+    ++status_rows[t.order_status[o]];
   }
   if (lo > hi) {
     a.empty = true;
@@ -149,16 +240,9 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
   a.as_of = opt.as_of ? *opt.as_of : hi;
   a.as_of_source = opt.as_of ? "option" : "data";
   a.first_date = lo;
-  if (a.first_date > a.as_of) {  // every row is after as_of: counted, nothing to compute
+  if (a.first_date > a.as_of) {  // every row is after as_of (all counted above): nothing to compute
     a.empty = true;
-    std::vector<uint8_t> counted(norders, 0);
-    for (size_t i = 0; i < nlines; ++i) {
-      if (t.line_flags[i] & kLineRejected) continue;
-      ++a.rows_after_as_of;
-      a.rows_after_as_of_lines.add(t.line_number[i]);
-      uint32_t o = t.line_order[i];
-      if (!counted[o]) counted[o] = 1, ++a.orders_after_as_of;
-    }
+    for (uint32_t o = 0; o < norders; ++o) a.orders_after_as_of += state[o] & kUsed;
     a.warnings.push_back({"rows_after_as_of",
                           "as_of " + format_day(a.as_of) + " is before the first order date " + format_day(lo) +
                               ": all " + std::to_string(a.rows_after_as_of) + " row(s) are after it",
@@ -166,107 +250,8 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     return a;
   }
 
-  // 3. Orders from their lines (lines after as_of are ignored, and counted).
-  std::vector<int64_t> gross(norders, 0), first_amount(norders, 0);
-  std::vector<int32_t> order_day(norders, 0);
-  std::vector<uint32_t> lines_n(norders, 0), lines_with_amount(norders, 0);
-  std::vector<uint8_t> first_has_amount(norders, 0), negative(norders, 0), seen(norders, 0), used(norders, 0);
-  std::vector<uint16_t> order_file(norders, 0);
-  for (size_t i = 0; i < nlines; ++i) {
-    uint8_t fl = t.line_flags[i];
-    if (fl & kLineRejected) continue;
-    uint32_t o = t.line_order[i];
-    used[o] = 1;
-    if (t.line_day[i] > a.as_of) {
-      ++a.rows_after_as_of;
-      a.rows_after_as_of_lines.add(t.line_number[i]);
-      continue;
-    }
-    if (!seen[o]) {
-      seen[o] = 1;
-      order_day[o] = t.line_day[i];
-      first_has_amount[o] = fl & kLineHasAmount;
-      first_amount[o] = t.line_amount[i];
-      order_file[o] = t.line_file[i];
-    }
-    ++lines_n[o];
-    if (fl & kLineHasAmount) {
-      ++lines_with_amount[o];
-      gross[o] += t.line_amount[i];
-    }
-    if (fl & (kLineNegQty | kLineNegAmount)) negative[o] = 1;
-  }
-
-  // 4. Classify: excluded by status, purchase, or return (metrics.md section 1, "the rule").
-  enum : uint8_t { kIgnored = 0, kPurchase, kReturn, kExcluded };
-  std::vector<uint8_t> kind(norders, kIgnored);
-  std::vector<int64_t> net(norders, 0);
-  int64_t revenue_units = 0, purchase_units = 0, return_units = 0, guest_units = 0;
-  for (uint32_t o = 0; o < norders; ++o) {
-    if (!seen[o]) {
-      a.orders_after_as_of += used[o];  // (an order whose rows were all rejected is in neither)
-      continue;
-    }
-    ++a.orders_total;
-    uint32_t st = t.order_status[o];
-    ++status_counts[st].orders;
-    status_counts[st].rows += lines_n[o];
-    if (status_excluded[st]) {
-      kind[o] = kExcluded;
-      ++a.excluded_orders;
-      continue;
-    }
-    int64_t g = gross[o];
-    if (lines_with_amount[o] != lines_n[o]) {
-      if (first_has_amount[o] && lines_with_amount[o] == 1) {
-        g = first_amount[o];  // an order total on the first line only (Shopify's Total)
-      } else {
-        ++a.partial_amount_orders;  // some lines carry amounts, some not: sum what is there
-      }
-    }
-    bool refunds_apply = order_file[o] < t.amount_is_net.size() ? !t.amount_is_net[order_file[o]] : true;
-    int64_t refunded = refunds_apply ? t.order_refunded[o] : 0;
-    int64_t n = g - refunded;
-    net[o] = n;
-    bool purchase = n > 0 || (n == 0 && !negative[o] && refunded == 0);
-    kind[o] = purchase ? kPurchase : kReturn;
-    revenue_units += n;
-    if (purchase) {
-      ++a.purchases;
-      purchase_units += n;
-      if (n == 0) ++a.zero_value_purchases;
-    } else {
-      ++a.returns;
-      return_units += n;
-    }
-    if (t.order_customer[o] == Interner::kNone) {
-      guest_units += n;
-      purchase ? ++a.guest_purchases : ++a.guest_returns;
-    }
-  }
-  a.guest_revenue = double(guest_units) / kScale;
-  {
-    std::vector<Analysis::ChannelRow> rows(t.currencies.size());
-    for (uint32_t o = 0; o < norders; ++o) {
-      if (kind[o] != kPurchase && kind[o] != kReturn) continue;
-      auto& row = rows[t.order_currency[o]];
-      (kind[o] == kPurchase ? row.orders : row.returns)++;
-      row.revenue_units += net[o];
-    }
-    size_t stated = 0;
-    for (uint32_t c = 0; c < rows.size(); ++c) {
-      if (!rows[c].orders && !rows[c].returns) continue;
-      rows[c].revenue = double(rows[c].revenue_units) / kScale;
-      rows[c].channel = std::string(t.currencies.get(c));
-      stated += !rows[c].channel.empty();
-      a.currencies.push_back(rows[c]);
-    }
-    a.mixed_currencies = stated > 1;
-  }
-  for (uint32_t s = 0; s < status_counts.size(); ++s)
-    if (status_counts[s].orders && !(s == 0 && status_counts[s].status.empty())) a.statuses.push_back(status_counts[s]);
-
-  // 5. Periods.
+  // 3. Periods, and the month and period of each day in range (tables instead of a civil
+  // conversion or division per order).
   Granularity g = opt.period;
   int32_t month_first = month_index(a.first_date), month_last = month_index(a.as_of);
   int32_t p0 = period_of_month(month_first, g), p1 = period_of_month(month_last, g);
@@ -283,49 +268,122 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
   std::vector<int64_t> per_revenue(np, 0), per_id_revenue(np, 0);  // exact, × kAmountScale
   std::vector<uint64_t> per_orders(np, 0), per_id_orders(np, 0), per_customers(np, 0), per_repeat(np, 0),
       per_returning(np, 0);
-
-  // Month index per order, from a table of the days in range (no civil conversion per order).
-  std::vector<int32_t> month_of_day(size_t(a.as_of - a.first_date + 1));
-  for (int32_t d = a.first_date, m = month_index(d), next = period_start_day(m + 1, Granularity::month);
-       d <= a.as_of; ++d) {
+  int32_t nmonths = month_last - month_first + 1;
+  std::vector<uint32_t> month_of_day(size_t(a.as_of - a.first_date + 1));  // months since month_first
+  for (int32_t d = a.first_date, m = month_first, next = period_start_day(m + 1, Granularity::month); d <= a.as_of;
+       ++d) {
     if (d == next) next = period_start_day(++m + 1, Granularity::month);
-    month_of_day[size_t(d - a.first_date)] = m;
+    month_of_day[size_t(d - a.first_date)] = uint32_t(m - month_first);
   }
-  std::vector<int32_t> order_month(norders, 0);
-  for (uint32_t o = 0; o < norders; ++o) {
-    if (kind[o] != kPurchase && kind[o] != kReturn) continue;
-    order_month[o] = month_of_day[size_t(order_day[o] - a.first_date)];
-    size_t p = size_t(period_of_month(order_month[o], g) - p0);
-    per_revenue[p] += net[o];
-    if (kind[o] == kPurchase) ++per_orders[p];
-  }
+  std::vector<uint32_t> period_of(size_t(nmonths), 0);  // by months since month_first, from p0
+  for (int32_t m = 0; m < nmonths; ++m) period_of[size_t(m)] = uint32_t(period_of_month(month_first + m, g) - p0);
 
-  // 6. Customers: orders grouped by customer (a counting sort), then each customer's
-  // orders by day.
+  // 4. Classify each order: excluded by status, purchase, or return (metrics.md section 1,
+  // "the rule"); `state` becomes the order's kind. The same pass sums statuses, currencies,
+  // channels and periods, and counts each customer's orders.
+  enum : uint8_t { kIgnored = 0, kPurchase, kReturn, kExcluded };
+  std::vector<uint8_t>& kind = state;
+  int64_t revenue_units = 0, purchase_units = 0, return_units = 0, guest_units = 0;
+  std::vector<Analysis::ChannelRow> currency_rows(t.currencies.size());
+  std::vector<Analysis::ChannelRow> channel_rows(t.any_channel_column ? t.channels.size() + 1 : 0);
   const uint32_t ncust_ids = uint32_t(t.customer_count());
+  // Customer c's orders go to [start[c + 1], start[c + 2]) while they are placed, which
+  // leaves them at [start[c], start[c + 1]) (one array, no copy of the offsets).
+  std::vector<uint32_t> start(size_t(ncust_ids) + 2, 0);
+  for (uint32_t o = 0; o < norders; ++o) {
+    uint8_t s = state[o];
+    if (!(s & kSeen)) {
+      a.orders_after_as_of += s & kUsed;  // (an order whose rows were all rejected is in neither)
+      kind[o] = kIgnored;
+      continue;
+    }
+    ++a.orders_total;
+    uint32_t st = t.order_status[o];
+    ++status_counts[st].orders;
+    if (status_excluded[st]) {
+      kind[o] = kExcluded;
+      ++a.excluded_orders;
+      continue;
+    }
+    // Some lines carry amounts, some not: sum what is there, unless the first line alone
+    // has one (an order total on the first line only, Shopify's Total).
+    if ((s & kLineWithoutAmount) && !((s & kFirstHasAmount) && !(s & kAmountLines2))) ++a.partial_amount_orders;
+    int64_t refunded = s & kRefundsApply ? t.order_refunded[o] : 0;
+    int64_t n = net[o] - refunded;
+    net[o] = n;
+    bool purchase = n > 0 || (n == 0 && !(s & kNegative) && refunded == 0);
+    kind[o] = purchase ? kPurchase : kReturn;
+    revenue_units += n;
+    if (purchase) {
+      ++a.purchases;
+      purchase_units += n;
+      if (n == 0) ++a.zero_value_purchases;
+    } else {
+      ++a.returns;
+      return_units += n;
+    }
+    uint32_t c = t.order_customer[o];
+    if (c == Interner::kNone) {
+      guest_units += n;
+      purchase ? ++a.guest_purchases : ++a.guest_returns;
+    } else {
+      ++start[size_t(c) + 2];
+    }
+    auto& cur = currency_rows[t.order_currency[o]];
+    (purchase ? cur.orders : cur.returns)++;
+    cur.revenue_units += n;
+    if (t.any_channel_column) {
+      auto& ch = channel_rows[t.order_channel[o] == Interner::kNone ? t.channels.size() : t.order_channel[o]];
+      (purchase ? ch.orders : ch.returns)++;
+      ch.revenue_units += n;
+    }
+    size_t p = period_of[month_of_day[size_t(order_day[o] - a.first_date)]];
+    per_revenue[p] += n;
+    per_orders[p] += purchase;
+  }
+  a.guest_revenue = double(guest_units) / kScale;
+  {
+    size_t stated = 0;
+    for (uint32_t c = 0; c < currency_rows.size(); ++c) {
+      auto& row = currency_rows[c];
+      if (!row.orders && !row.returns) continue;
+      row.revenue = double(row.revenue_units) / kScale;
+      row.channel = std::string(t.currencies.get(c));
+      stated += !row.channel.empty();
+      a.currencies.push_back(row);
+    }
+    a.mixed_currencies = stated > 1;
+  }
+  for (uint32_t s = 0; s < status_counts.size(); ++s) {
+    status_counts[s].rows = status_rows[s];
+    if (status_counts[s].orders && !(s == 0 && status_counts[s].status.empty())) a.statuses.push_back(status_counts[s]);
+  }
+  for (size_t ch = 0; ch < channel_rows.size(); ++ch) {
+    if (!channel_rows[ch].orders && !channel_rows[ch].returns) continue;
+    channel_rows[ch].revenue = double(channel_rows[ch].revenue_units) / kScale;
+    channel_rows[ch].channel = ch < t.channels.size() ? std::string(t.channels.get(uint32_t(ch))) : "";
+    a.channels.push_back(channel_rows[ch]);
+  }
+  std::sort(a.channels.begin(), a.channels.end(), [](const auto& x, const auto& y) { return x.channel < y.channel; });
+
+  // 5. Customers: orders grouped by customer (a counting sort), then each customer's
+  // orders by day.
   a.has_customers = t.any_customer_column;
-  std::vector<uint32_t> start(ncust_ids + 1, 0);
-  for (uint32_t o = 0; o < norders; ++o)
-    if ((kind[o] == kPurchase || kind[o] == kReturn) && t.order_customer[o] != Interner::kNone)
-      ++start[t.order_customer[o] + 1];
-  for (uint32_t c = 0; c < ncust_ids; ++c) start[c + 1] += start[c];
+  for (uint32_t c = 0; c < ncust_ids; ++c) start[size_t(c) + 2] += start[size_t(c) + 1];
   // What the per-customer pass reads of each order, moved next to the customer's other
   // orders: one scattered write per order here, then only sequential reads.
   struct OrderRec {
     int32_t day;
-    int32_t month;
-    int64_t net;
     uint8_t purchase;
+    int64_t net;
   };
-  std::vector<OrderRec> recs(start[ncust_ids]);
-  {
-    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
-    for (uint32_t o = 0; o < norders; ++o)
-      if ((kind[o] == kPurchase || kind[o] == kReturn) && t.order_customer[o] != Interner::kNone)
-        recs[fill[t.order_customer[o]]++] = {order_day[o], order_month[o], net[o], uint8_t(kind[o] == kPurchase)};
+  std::unique_ptr<OrderRec[]> recs(new OrderRec[start[ncust_ids + 1]]);  // every one written below
+  for (uint32_t o = 0; o < norders; ++o) {
+    uint32_t c = t.order_customer[o];
+    if ((kind[o] == kPurchase || kind[o] == kReturn) && c != Interner::kNone)
+      recs[start[size_t(c) + 1]++] = {order_day[o], uint8_t(kind[o] == kPurchase), net[o]};
   }
 
-  int32_t nmonths = month_last - month_first + 1;
   a.month0 = month_first;
   a.monthly_active.assign(size_t(nmonths), 0);
   a.cohort_size.assign(size_t(nmonths), 0);
@@ -341,16 +399,18 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
   int64_t returns_only_units = 0;    // ids with returns and no purchase
 
   CustomerColumns& cc = a.customers;
+  // At most one row per id: room for all of them up front (pages never written cost nothing).
+  for (auto* col : {&cc.ids, &cc.orders, &cc.btyd_frequency}) col->reserve(ncust_ids);
+  for (auto* col : {&cc.first_purchase, &cc.last_purchase, &cc.recency_days, &cc.t_x, &cc.T, &cc.cohort})
+    col->reserve(ncust_ids);
+  for (auto* col : {&cc.total_spend, &cc.mean_order_value, &cc.repeat_spend, &cc.btyd_monetary}) col->reserve(ncust_ids);
+  spend_units.reserve(ncust_ids);
   uint64_t repeat_customers = 0, identified_purchases = 0;
   int64_t identified_spend = 0;
-  std::vector<uint32_t> period_purchases(np, 0);  // scratch per customer
-  std::vector<uint8_t> period_touched(np, 0);
-  std::vector<size_t> touched;
   for (uint32_t c = 0; c < ncust_ids; ++c) {
-    uint32_t b = start[c], e = start[c + 1];
-    if (b == e) continue;
-    OrderRec* mine_begin = recs.data() + b;
-    OrderRec* mine_end = recs.data() + e;
+    OrderRec* mine_begin = recs.get() + start[c];
+    OrderRec* mine_end = recs.get() + start[size_t(c) + 1];
+    if (mine_begin == mine_end) continue;
     // Orders in file order are usually in date order already; sort only when they are not.
     if (!std::is_sorted(mine_begin, mine_end, [](const OrderRec& x, const OrderRec& y) { return x.day < y.day; }))
       std::sort(mine_begin, mine_end, [](const OrderRec& x, const OrderRec& y) { return x.day < y.day; });
@@ -376,6 +436,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
       returns_only_units += spend;
       continue;
     }
+    uint32_t ci = month_of_day[size_t(first - a.first_date)];  // the cohort, in months since month_first
     cc.ids.push_back(c);
     cc.first_purchase.push_back(first);
     cc.last_purchase.push_back(last);
@@ -389,54 +450,51 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     cc.t_x.push_back(last - first);
     cc.T.push_back(a.as_of - first);
     cc.btyd_monetary.push_back(days > 1 ? double(repeat) / kScale / (days - 1) : 0.0);
-    int32_t cohort = month_index(first);
-    cc.cohort.push_back(cohort);
+    cc.cohort.push_back(month_first + int32_t(ci));
     if (purchases >= 2) ++repeat_customers;
     identified_purchases += purchases;
     identified_spend += spend;
 
-    // Months: actives, cohort cells (purchases make a customer active; revenue counts returns too).
-    size_t ci = size_t(cohort - month_first);
+    // Months: actives, cohort cells (purchases make a customer active; revenue counts returns
+    // too). Periods: customers, repeaters, returning customers, identified revenue. Days
+    // ascend, so months and periods do: a customer's purchases in one period are one run.
     ++a.cohort_size[ci];
-    int32_t last_month = std::numeric_limits<int32_t>::min();
+    int64_t* cohort_revenue = cohort_units[ci].data();
+    uint64_t* cohort_active = a.cohort_active[ci].data();
+    uint32_t last_month = std::numeric_limits<uint32_t>::max(), run_period = 0, run = 0;
+    auto end_run = [&] {
+      per_id_orders[run_period] += run;
+      ++per_customers[run_period];
+      if (run >= 2) ++per_repeat[run_period];
+      if (first < a.periods[run_period].start) ++per_returning[run_period];
+    };
     for (const OrderRec& r : mine) {
-      int32_t m = r.month;
-      if (m < cohort) continue;  // a return dated before the first purchase
-      cohort_units[ci][size_t(m - cohort)] += r.net;
-      if (!r.purchase || m == last_month) continue;
-      last_month = m;
-      ++a.monthly_active[size_t(m - month_first)];
-      ++a.cohort_active[ci][size_t(m - cohort)];
-    }
-    // Periods: customers, repeaters, returning customers, identified revenue.
-    for (const OrderRec& r : mine) {
-      size_t p = size_t(period_of_month(r.month, g) - p0);
+      uint32_t m = month_of_day[size_t(r.day - a.first_date)];
+      uint32_t p = period_of[m];
       per_id_revenue[p] += r.net;
+      if (m >= ci) cohort_revenue[m - ci] += r.net;  // (not a return dated before the first purchase)
       if (!r.purchase) continue;
-      ++per_id_orders[p];
-      if (!period_touched[p]) period_touched[p] = 1, touched.push_back(p);
-      ++period_purchases[p];
+      if (m != last_month) {
+        last_month = m;
+        ++a.monthly_active[m];
+        ++cohort_active[m - ci];
+      }
+      if (run && p != run_period) end_run(), run = 0;
+      run_period = p;
+      ++run;
     }
-    for (size_t p : touched) {
-      ++per_customers[p];
-      if (period_purchases[p] >= 2) ++per_repeat[p];
-      if (first < a.periods[p].start) ++per_returning[p];
-      period_purchases[p] = 0;
-      period_touched[p] = 0;
-    }
-    touched.clear();
+    end_run();
   }
+  recs.reset();
 
   a.returns_without_purchase_revenue = double(returns_only_units) / kScale;
   for (size_t i = 0; i < cohort_units.size(); ++i)
     for (size_t k = 0; k < cohort_units[i].size(); ++k) a.cohort_revenue[i][k] = double(cohort_units[i][k]) / kScale;
 
-  // 7. RFM scores and segments.
+  // 6. RFM scores and segments.
   size_t n = cc.size();
   {
-    std::vector<uint32_t> recency(n);
-    for (size_t i = 0; i < n; ++i) recency[i] = uint32_t(cc.recency_days[i]);  // >= 0: as_of is the last day
-    score_counts(recency, false, cc.r_score);  // more recent is better
+    score_counts(cc.recency_days, false, cc.r_score);  // more recent is better
     score_counts(cc.orders, true, cc.f_score);
     score_column(cc.mean_order_value, cc.m_score);
     cc.segment.resize(n);
@@ -456,26 +514,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     for (auto& seg : a.segments) seg.revenue = double(seg.revenue_units) / kScale;
   }
 
-  // 8. Channels.
-  if (t.any_channel_column) {
-    std::vector<Analysis::ChannelRow> rows(t.channels.size() + 1);
-    for (uint32_t o = 0; o < norders; ++o) {
-      if (kind[o] != kPurchase && kind[o] != kReturn) continue;
-      size_t ch = t.order_channel[o] == Interner::kNone ? t.channels.size() : t.order_channel[o];
-      (kind[o] == kPurchase ? rows[ch].orders : rows[ch].returns)++;
-      rows[ch].revenue_units += net[o];
-    }
-    for (size_t ch = 0; ch <= t.channels.size(); ++ch) {
-      if (!rows[ch].orders && !rows[ch].returns) continue;
-      rows[ch].revenue = double(rows[ch].revenue_units) / kScale;
-      rows[ch].channel = ch < t.channels.size() ? std::string(t.channels.get(uint32_t(ch))) : "";
-      a.channels.push_back(rows[ch]);
-    }
-    std::sort(a.channels.begin(), a.channels.end(),
-              [](const auto& x, const auto& y) { return x.channel < y.channel; });
-  }
-
-  // 9. Headline metrics.
+  // 7. Headline metrics.
   const double revenue = double(revenue_units) / kScale;
   const double customers = double(n);
   const char* no_customers = t.any_customer_column ? "no customer has a purchase in the range"
@@ -532,7 +571,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
        "customers purchasing in the period who had purchased before it / customers purchasing in the period",
        {}, "defined per period: see series.returning_customer_share"});
 
-  // 10. Series.
+  // 8. Series.
   auto series = [&](const char* id, const char* unit) -> Series& {
     a.series.push_back({id, unit, std::vector<std::optional<double>>(np), std::vector<std::string>(np)});
     return a.series.back();
@@ -601,7 +640,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
                           unstated.orders + unstated.returns, {}});
   }
 
-  // 11. Warnings about what the rules did.
+  // 9. Warnings about what the rules did.
   auto warn = [&](const char* code, uint64_t count, std::string msg, std::vector<uint64_t> lines = {}) {
     if (count) a.warnings.push_back({code, std::move(msg), count, std::move(lines)});
   };
