@@ -45,7 +45,8 @@ export interface LoadOptions {
   sizeHint?: number;
   /** Bytes per chunk fed to the engine (default 1 MiB). */
   chunkSize?: number;
-  onProgress?: (p: { bytes: number }) => void;
+  /** `bytes`: CSV bytes fed so far; `input`: bytes read from `data` (compressed for .gz); `total`: size of `data` when known. */
+  onProgress?: (p: { bytes: number; input: number; total: number | null }) => void;
 }
 
 export interface Tally { reason: string; count: number; lines: number[] }

@@ -67,6 +67,12 @@ function toBytes(data) {
 
 const isGzip = (b) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
+// A Blob or File read slice by slice (File.slice): only one chunk is in memory at a time.
+async function* blobChunks(blob, chunkSize) {
+  for (let off = 0; off < blob.size; off += chunkSize)
+    yield new Uint8Array(await blob.slice(off, Math.min(blob.size, off + chunkSize)).arrayBuffer());
+}
+
 async function* chunksOf(data, chunkSize) {
   const bytes = toBytes(data);
   if (bytes) {
@@ -168,29 +174,43 @@ class Engine {
    * string, a Blob or File, a ReadableStream or an (async) iterable of byte chunks; gzip is
    * detected. Options: { name, mapping: {field: column}, delimiter, header, encoding,
    * dateOrder, decimalMark, amountIsNet, sizeHint (bytes; known for bytes and Blobs),
-   * chunkSize = 1 MiB, onProgress({bytes}) }.
+   * chunkSize = 1 MiB, onProgress({ bytes, input, total }) } where `bytes` counts the CSV
+   * bytes fed so far, `input` the bytes read from `data` (compressed, for .gz) and `total`
+   * the size of `data` when known (bytes, Blob), else null.
    * Returns the file's data-quality report; throws CustlensError.
    */
   async load(table, data, options = {}) {
     const { chunkSize = DEFAULT_CHUNK, onProgress, ...engineOptions } = options;
-    // A Blob or File (a dropped file): read as a stream; its size lets the engine size its
-    // tables once. Plain bytes say their size too.
-    if (data && typeof data.stream === 'function' && typeof data.size === 'number') {
-      engineOptions.sizeHint ??= data.size;
-      data = data.stream();
+    // A Blob or File (a dropped file) is read slice by slice; its size lets the engine size
+    // its tables once. Plain bytes say their size too.
+    let total = null;
+    let source;
+    if (data && typeof data.slice === 'function' && typeof data.size === 'number' && typeof data.arrayBuffer === 'function') {
+      total = data.size;
+      source = blobChunks(data, chunkSize);
+    } else {
+      const bytesIn = toBytes(data);
+      if (bytesIn) total = bytesIn.length;
+      source = chunksOf(data, chunkSize);
     }
-    const bytesIn = toBytes(data);
-    if (bytesIn) engineOptions.sizeHint ??= bytesIn.length;
+    if (total !== null) engineOptions.sizeHint ??= total;
     unwrap(this.#e.beginLoad(String(table), JSON.stringify(engineOptions)));
     let bytes = 0;
+    let input = 0;
+    async function* counted(chunks) {
+      for await (const c of chunks) {
+        input += c.length;
+        yield c;
+      }
+    }
     try {
-      for await (const chunk of gunzipIfNeeded(chunksOf(data, chunkSize))) {
+      for await (const chunk of gunzipIfNeeded(counted(source))) {
         for (let off = 0; off < chunk.length; off += chunkSize) {
           const part = chunk.subarray(off, Math.min(chunk.length, off + chunkSize));
           this.#feed(part);
           bytes += part.length;
         }
-        if (onProgress) onProgress({ bytes });
+        if (onProgress) onProgress({ bytes, input, total });
       }
     } catch (err) {
       this.#e.abortLoad();
