@@ -1,6 +1,7 @@
 // A seeded, realistic orders export for the sample analysis (no real data leaves anyone's
 // shop, so the sample is made up): 2 years of a small online shop with repeat buyers,
-// guest checkouts, cancelled and refunded orders, returns and three channels.
+// guest checkouts, cancelled and refunded orders, returns, three channels and a few messy
+// rows (a duplicate, a blank line, an impossible date, an unreadable amount, a totals line).
 // usage: node scripts/gen-sample.mjs OUT.csv [--customers N] [--seed S]
 import { writeFileSync } from 'node:fs';
 
@@ -59,5 +60,16 @@ for (let g = 0; g < nCustomers / 4; g++) {
 }
 rows.sort((a, b) => (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : a[0] - b[0]));
 const lines = ['order_id,customer_id,order_date,amount,status,channel', ...rows.map((r) => r.join(','))];
+// A few messy rows, as real exports have them (each shows up in the data-quality panel):
+// a big order written with a thousands separator (quoted), a line exported twice, a blank
+// line, a date that does not exist, an unreadable amount, and a totals line at the end.
+const at = () => 1 + Math.floor(rand() * (lines.length - 1));
+lines.splice(at(), 0, `${++orderNo},C00007,2024-03-15,"1,234.50",paid,store`);
+const dup = at();
+lines.splice(dup, 0, lines[dup]);
+lines.splice(at(), 0, '');
+lines.splice(at(), 0, `${++orderNo},C00042,2024-02-30,35.00,paid,online`);
+lines.splice(at(), 0, `${++orderNo},C00099,2023-06-01,n/a,paid,online`);
+lines.push('Total,,,,,');
 writeFileSync(out, `${lines.join('\n')}\n`);
 process.stderr.write(`wrote ${rows.length} rows to ${out}\n`);

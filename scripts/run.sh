@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The main job: builds the engine and runs the CLI on a generated sample of orders.
-# (Once the page exists, this serves it instead.)
+# The main job: installs what is missing, builds the engine and the page, and serves it at
+# http://127.0.0.1:8080/ (PORT=… to change). The page opens on a labelled sample analysis;
+# drop your own exports on it. Nothing you load leaves the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
-mkdir -p build/sample
-node scripts/gen-sample.mjs build/sample/orders.csv
-node bin/custlens.js analyze --orders build/sample/orders.csv --pretty
+node scripts/build-site.mjs
+exec node scripts/serve.mjs build/site --port "${PORT:-8080}" --host "${HOST:-127.0.0.1}"

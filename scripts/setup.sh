@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything custlens needs on a fresh Debian machine (idempotent, quick when done).
-# Debian packages: the compilers and test tools; npm: playwright-core for browser tests.
+# Debian packages: the compilers, Chromium and test tools; npm: see below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-if grep -q '"devDependencies"' package.json && [[ ! -d node_modules ]]; then
-  npm install --no-audit --no-fund
+# npm: echarts (bundled into the page), playwright-core and axe-core (browser tests).
+if ! node -e 'const p=require("./package.json");for(const d of Object.keys(p.devDependencies||{}))require.resolve(d+"/package.json")' 2>/dev/null; then
+  if [[ -f package-lock.json ]]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi

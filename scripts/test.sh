@@ -12,3 +12,5 @@ echo "== C++ tests (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/custlens_tests
 echo "== Node tests (package, CLI)"
 node --test tests/js/
+echo "== The page in headless Chromium"
+node --test tests/e2e/

@@ -1,0 +1,221 @@
+// End-to-end: the real page in headless Chromium (Debian's chromium, driven by
+// playwright-core). Across the whole run: no console error, no CSP violation, no request to
+// any other origin, and user text shown as text.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from '../../scripts/serve.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const shared = join(root, '..', 'shared');
+const ONLINE_RETAIL = join(shared, 'data', 'online-retail-dataset.csv.gz');
+const POISONED = join(shared, 'corpus', 'weird', 'poisoned-sample.csv');
+const site = mkdtempSync(join(tmpdir(), 'custlens-site-'));
+const work = mkdtempSync(join(tmpdir(), 'custlens-e2e-'));
+
+let server, base, browser, context, page;
+const foreign = [];
+const consoleErrors = [];
+const dialogs = [];
+
+// The CLI's report for the same file: what the page's cards must show.
+function cli(file, ...extra) {
+  return JSON.parse(execFileSync(process.execPath, [join(root, 'bin', 'custlens.js'), 'analyze', '--orders', file, ...extra],
+    { maxBuffer: 1 << 26 }).toString());
+}
+
+async function cardValue(id) {
+  return page.locator(`.card[data-metric="${id}"]`).getAttribute('data-value');
+}
+
+async function waitReady(previous) {
+  await page.waitForFunction((p) => document.body.dataset.ready && document.body.dataset.ready !== p &&
+    document.body.getAttribute('aria-busy') === 'false', previous ?? '', { timeout: 120_000 });
+}
+const readyStamp = () => page.evaluate(() => document.body.dataset.ready ?? '');
+
+before(async () => {
+  execFileSync(process.execPath, [join(root, 'scripts', 'build-site.mjs'), site], { stdio: 'ignore' });
+  server = await serve(site, 0, '127.0.0.1');
+  base = `http://127.0.0.1:${server.address().port}/`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  context = await browser.newContext({ locale: 'en-US', acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+  context.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(base) && !u.startsWith('blob:') && !u.startsWith('data:')) foreign.push(u);
+  });
+  await context.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    d.dismiss();
+  });
+  await page.goto(base);
+  await waitReady();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+test('opens on the labelled sample, with the numbers the CLI gives for it', async () => {
+  assert.ok(await page.locator('#sample-banner').isVisible());
+  assert.match(await page.locator('#sample-banner').textContent(), /Sample data/);
+  const want = cli(join(site, 'sample', 'orders.csv'));
+  for (const id of ['revenue', 'orders', 'customers', 'aov', 'repeat_purchase_rate'])
+    assert.equal(Number(await cardValue(id)), want.metrics[id].value, id);
+  // The messy rows of the sample are accounted for on the page.
+  const quality = await page.locator('#quality').textContent();
+  assert.match(quality, /order date is not a calendar date/);
+  assert.match(quality, /total\/summary line/);
+  // A card explains itself on keyboard focus.
+  await page.locator('.card[data-metric="aov"]').focus();
+  assert.ok(await page.locator('#metric-aov-detail').isVisible());
+  assert.match(await page.locator('#metric-aov-detail').textContent(), /revenue \/ orders/);
+  // A null metric shows its reason.
+  assert.match(await page.locator('#metric-returning_customer_share-detail').textContent(), /defined per period/);
+});
+
+test('Online Retail (.csv.gz) dropped in: revenue, orders and customers equal the CLI', async () => {
+  const want = cli(ONLINE_RETAIL);
+  const stamp = await readyStamp();
+  await page.locator('#files').setInputFiles(ONLINE_RETAIL);
+  await waitReady(stamp);
+  assert.ok(await page.locator('#sample-banner').isHidden());
+  for (const id of ['revenue', 'orders', 'customers'])
+    assert.equal(Number(await cardValue(id)), want.metrics[id].value, id);
+  assert.equal(Number(await cardValue('customers')), 4339);
+  assert.match(await page.locator('#status').textContent(), /online-retail-dataset\.csv\.gz: 541,909 rows read/);
+  // The guest share is shown: 2,190 purchases without a customer id.
+  assert.match(await page.locator('#guest-share').textContent(), /2,190/);
+});
+
+test('a changed column mapping re-reads the file and changes the numbers', async () => {
+  const want = cli(ONLINE_RETAIL, '--map', 'Country=customer_id');
+  const stamp = await readyStamp();
+  await page.locator('#map-0-customer_id').selectOption({ label: 'Country' });
+  await waitReady(stamp);
+  const customers = Number(await cardValue('customers'));
+  assert.equal(customers, want.metrics.customers.value);
+  assert.ok(customers < 100, `customers are countries now: ${customers}`);
+});
+
+test('the period switch recomputes the series', async () => {
+  const stamp = await readyStamp();
+  await page.locator('input[name=period][value=quarter]').check();
+  await waitReady(stamp);
+  assert.match(await page.locator('#series-title').textContent(), /Revenue by Quarter/);
+  assert.match(await page.locator('#series-table').textContent(), /2011-Q1/);
+});
+
+test('the language switch shows the page in Chinese, numbers formatted for it', async () => {
+  await page.locator('#lang').selectOption('zh-CN');
+  assert.equal(await page.locator('#kpis-title').textContent(), '指标');
+  assert.equal(await page.locator('.card[data-metric="revenue"] .name').textContent(), '收入');
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
+  await page.locator('#lang').selectOption('en');
+  assert.equal(await page.locator('#kpis-title').textContent(), 'Indicators');
+});
+
+test('user text is shown as text: XSS payloads, bidi controls; the download escapes formulas', async () => {
+  const evil = join(work, 'evil.csv');
+  writeFileSync(evil, [
+    'order_id,customer_id,order_date,amount',
+    '1,<img src=x onerror=alert(1)>,2024-01-05,10',
+    '2,</script><script>alert(2)</script>,2024-01-06,20',
+    '3,javascript:alert(3),2024-01-07,30',
+    '4,"=HYPERLINK(""http://x?""&A1,""a"")",2024-01-08,40',
+    '5,abc\u202Edef,2024-01-09,50',
+    '',
+  ].join('\n'));
+  const stamp = await readyStamp();
+  await page.locator('#files').setInputFiles(evil);
+  await waitReady(stamp);
+  const table = page.locator('#customer-table');
+  const text = await table.textContent();
+  assert.ok(text.includes('<img src=x onerror=alert(1)>'));
+  assert.ok(text.includes('</script><script>alert(2)</script>'));
+  assert.ok(text.includes('javascript:alert(3)'));
+  assert.ok(text.includes('abc<U+202E>def'), 'the bidi override is made visible');
+  assert.equal(await table.locator('img, script, a').count(), 0);
+  assert.deepEqual(dialogs, []);
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download').click()]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  const lines = csv.trimEnd().split('\r\n');
+  assert.equal(lines.length, 1 + 5);
+  assert.match(lines[0], /^customer_id,first_purchase,last_purchase,orders,total_spend/);
+  assert.ok(lines.some((l) => l.startsWith('"\'=HYPERLINK(""http://x?""&A1,""a"")",')), 'formula cell prefixed');
+  assert.ok(lines.some((l) => l.startsWith('"<img src=x onerror=alert(1)>",')));
+});
+
+test('the poisoned __proto__ header is data: an error that names it, no prototype changed', async () => {
+  const stamp = await readyStamp();
+  await page.locator('#files').setInputFiles(POISONED);
+  await page.waitForFunction(() => !document.getElementById('error').hidden, null, { timeout: 30_000 });
+  assert.match(await page.locator('#error').textContent(), /__proto__, toString, valueOf, __proto___1/);
+  assert.equal(await page.evaluate(() => Object.keys(Object.prototype).length), 0);
+  // The previous analysis is still shown, and the next file loads normally.
+  assert.equal(await readyStamp(), stamp);
+  await page.locator('#files').setInputFiles(join(site, 'sample', 'orders.csv'));
+  await waitReady(stamp);
+  assert.ok(await page.locator('#error').isHidden());
+});
+
+test('cancel stops a load and keeps the previous analysis', async () => {
+  const before = await cardValue('revenue');
+  await page.locator('#files').setInputFiles(ONLINE_RETAIL);
+  await page.locator('#cancel').click();
+  await page.waitForFunction(() => document.body.getAttribute('aria-busy') === 'false');
+  assert.match(await page.locator('#status').textContent(), /Cancelled/);
+  assert.equal(await cardValue('revenue'), before);
+  // The page still works after a cancel.
+  const stamp = await readyStamp();
+  await page.locator('input[name=period][value=month]').check();
+  await waitReady(stamp);
+});
+
+test('the whole run: nothing sent elsewhere, no CSP violation, no console error', async () => {
+  assert.deepEqual(foreign, []);
+  assert.deepEqual(await page.evaluate(() => window.__csp), []);
+  assert.deepEqual(consoleErrors, []);
+});
+
+test('accessibility: axe-core finds no serious or critical violation, in either language', async () => {
+  // axe is injected as a script, which the page's own policy (rightly) forbids: a separate
+  // context without CSP runs it.
+  const ctx = await browser.newContext({ bypassCSP: true, locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
+  const p = await ctx.newPage();
+  await p.goto(base);
+  await p.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60_000 });
+  await p.addScriptTag({ path: join(root, 'node_modules', 'axe-core', 'axe.min.js') });
+  for (const lang of ['zh-CN', 'en']) {
+    await p.locator('#lang').selectOption(lang);
+    const res = await p.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+    const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+    assert.deepEqual(bad, [], lang);
+  }
+  await ctx.close();
+});
+
+test('the data sets the test needs are there', () => {
+  assert.ok(existsSync(ONLINE_RETAIL));
+  assert.ok(existsSync(POISONED));
+});

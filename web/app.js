@@ -1,0 +1,514 @@
+// The page: files in, indicators out. The engine runs in a worker (worker.js); this module
+// only sends it files and options and renders what comes back. Every value that comes from
+// a file is put in the page as text (textContent, never innerHTML), and chart tooltips use
+// ECharts' rich-text mode, which builds no HTML.
+import { LANGS, defaultLang, makeI18n } from './i18n.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** An element with attributes and children; strings become text nodes, never markup. */
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
+  return e;
+}
+
+// Bidi controls and zero-width characters in user text are shown, not obeyed (bad-input §5.2).
+const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+const visible = (s) => String(s).replace(INVISIBLE, (c) => `<U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}>`);
+
+const ORDER_FIELDS = ['order_id', 'customer_id', 'order_date', 'amount', 'quantity', 'unit_price', 'refunded_amount',
+  'status', 'channel', 'currency', 'product'];
+const SERIES_IDS = ['revenue', 'orders', 'customers', 'aov', 'repeat_purchase_rate', 'returning_customer_share'];
+const TABLE_COLUMNS = ['customer_id', 'first_purchase', 'last_purchase', 'orders', 'total_spend', 'mean_order_value',
+  'recency_days', 'r_score', 'f_score', 'm_score', 'segment', 'cohort'];
+const PAGE_SIZE = 25;
+
+const state = {
+  lang: 'en',
+  i18n: null,
+  files: [],          // [{ blob, name, options }]: what the engine holds (or should)
+  sample: false,
+  report: null,
+  fileReports: [],
+  customers: null,
+  period: 'month',
+  include: new Set(), // status choices made on the page
+  exclude: new Set(),
+  seriesMetric: 'revenue',
+  sort: { col: 'total_spend', dir: -1 },
+  page: 0,
+  order: null,        // customer row order for the current sort
+  busy: false,
+};
+
+// ---------------------------------------------------------------------------
+// The worker
+
+let worker = null;
+let engineStale = false;   // the worker lost its tables (cancelled or failed load)
+let nextId = 1;
+const pending = new Map();
+
+function startWorker() {
+  worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  worker.onmessage = ({ data }) => {
+    const p = pending.get(data.id);
+    if (!p) return;
+    if (data.type === 'progress') {
+      p.onProgress?.(data);
+      return;
+    }
+    pending.delete(data.id);
+    if (data.type === 'error') p.reject(Object.assign(new Error(data.error.message), { detail: data.error }));
+    else p.resolve(data);
+  };
+  worker.onerror = (e) => {
+    for (const p of pending.values()) p.reject(new Error(e.message || 'worker error'));
+    pending.clear();
+  };
+}
+
+function request(msg, onProgress) {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject, onProgress });
+    worker.postMessage({ ...msg, id });
+  });
+}
+
+function cancel() {
+  worker.terminate();
+  for (const p of pending.values()) p.reject(Object.assign(new Error('cancelled'), { cancelled: true }));
+  pending.clear();
+  engineStale = true;
+  startWorker();
+}
+
+function analyzeOptions() {
+  return { period: state.period, includeStatuses: [...state.include], excludeStatuses: [...state.exclude] };
+}
+
+// Loads `files` into a fresh table and shows the result; on failure or cancel the previous
+// analysis stays on screen.
+async function run(files, { sample = false } = {}) {
+  const { t } = state.i18n;
+  setBusy(true);
+  showError(null);
+  try {
+    const res = await request({ type: 'load', files, analyze: analyzeOptions() }, (p) => {
+      $('progress').value = p.fraction;
+      $('status').textContent = t('loading', { file: visible(p.file), index: p.index + 1, count: p.count });
+    });
+    state.files = files;
+    state.sample = sample;
+    engineStale = false;
+    show(res);
+  } catch (err) {
+    if (err.cancelled) {
+      $('status').textContent = t('cancelled');
+    } else {
+      engineStale = true;
+      const d = err.detail ?? {};
+      showError(t('failed', { file: visible(d.file ?? '?'), message: err.message }) +
+        (d.line ? t('failedWhere', { line: d.line, column: d.column ?? '?' }) : ''));
+      $('status').textContent = '';
+    }
+  } finally {
+    setBusy(false);
+  }
+}
+
+async function reanalyze() {
+  if (engineStale) return run(state.files, { sample: state.sample });
+  setBusy(true);
+  try {
+    show(await request({ type: 'analyze', analyze: analyzeOptions() }));
+  } catch (err) {
+    if (!err.cancelled) showError(err.message);
+  } finally {
+    setBusy(false);
+  }
+}
+
+function setBusy(busy) {
+  state.busy = busy;
+  $('progress-box').hidden = !busy;
+  if (busy) {
+    $('progress').value = 0;
+    $('status').textContent = state.i18n.t('analysing');
+  }
+  document.body.setAttribute('aria-busy', busy ? 'true' : 'false');
+}
+
+function showError(text) {
+  $('error').hidden = !text;
+  $('error').textContent = text ?? '';
+}
+
+function show(res) {
+  state.report = res.report;
+  if (res.files) state.fileReports = res.files;
+  state.customers = res.customers;
+  state.order = null;
+  state.page = 0;
+  render();
+  const rows = state.fileReports.reduce((a, f) => a + f.rows_read, 0);
+  $('status').textContent = state.i18n.t('ready', {
+    files: state.fileReports.map((f) => visible(f.name)).join(', '),
+    rows: state.i18n.integer(rows),
+  });
+  document.body.dataset.ready = String(Date.now());
+}
+
+// ---------------------------------------------------------------------------
+// Rendering
+
+function currencyOf(report) {
+  const cur = report.breakdowns?.currency;
+  if (!cur) return null;
+  const stated = cur.map((c) => c.value).filter((v) => v);
+  return stated.length === 1 ? stated[0] : null;
+}
+
+function render() {
+  if (!state.report) return;
+  $('sample-banner').hidden = !state.sample;
+  renderCards();
+  renderCharts();
+  renderMapping();
+  renderStatuses();
+  renderQuality();
+  renderCustomers();
+}
+
+function renderCards() {
+  const i = state.i18n;
+  const cur = currencyOf(state.report);
+  const cards = Object.entries(state.report.metrics).map(([id, m]) => {
+    const nameId = `metric-${id}`;
+    const detailId = `metric-${id}-detail`;
+    const inputs = Object.entries(m.inputs ?? {});
+    return el('div', {
+      class: `card${m.value === null ? ' null' : ''}`, tabindex: 0, role: 'group',
+      'aria-labelledby': nameId, 'aria-describedby': detailId,
+      'data-metric': id, 'data-value': m.value ?? '',
+    },
+    el('div', { class: 'name', id: nameId, text: i.metricName(id) }),
+    el('div', { class: 'value', text: i.value(m.value, m.unit, cur) }),
+    el('div', { class: 'detail', id: detailId },
+      m.value === null ? el('p', { class: 'reason', text: m.reason }) : null,
+      el('p', {}, el('strong', { text: `${i.t('formula')}: ` }), i.formula(id, m.formula)),
+      inputs.length ? el('ul', {}, inputs.map(([k, v]) =>
+        el('li', { text: `${i.inputName(k)} = ${typeof v === 'number' ? i.number(v) : v}` }))) : null));
+  });
+  $('cards').replaceChildren(...cards);
+}
+
+const charts = {};
+function chart(id) {
+  if (typeof echarts === 'undefined') return null;
+  charts[id] ??= echarts.init($(id), null, { renderer: 'svg' });
+  return charts[id];
+}
+window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
+
+// Rich-text tooltips: ECharts builds them without HTML, so no file text becomes markup.
+const TOOLTIP = { trigger: 'item', renderMode: 'richText', confine: true };
+
+function table(headers, rows, caption) {
+  return el('table', {},
+    caption ? el('caption', { text: caption }) : null,
+    el('thead', {}, el('tr', {}, headers.map((h) => el('th', { scope: 'col', text: h })))),
+    el('tbody', {}, rows.map((r) => el('tr', {}, r.map((c) => el('td', { text: c }))))));
+}
+
+function renderCharts() {
+  const i = state.i18n;
+  const r = state.report;
+  const cur = currencyOf(r);
+
+  // Series: one metric at a time, per period.
+  const available = SERIES_IDS.filter((id) => r.series[id]);
+  if (!available.includes(state.seriesMetric)) state.seriesMetric = available[0];
+  $('series-metric').replaceChildren(...available.map((id) =>
+    el('option', { value: id, selected: id === state.seriesMetric, text: i.metricName(id) })));
+  const s = r.series[state.seriesMetric];
+  const title = i.t('seriesTitle', { metric: i.metricName(state.seriesMetric), period: i.t(state.period) });
+  $('series-title').textContent = title;
+  const fmt = (v) => i.value(v, s.unit, cur);
+  const seriesChart = chart('chart-series');
+  $('chart-series').setAttribute('aria-label', title);
+  seriesChart?.setOption({
+    aria: { enabled: true },
+    animation: false,
+    grid: { left: 70, right: 20, top: 20, bottom: 40 },
+    tooltip: { ...TOOLTIP, trigger: 'axis', valueFormatter: (v) => (v === null || v === undefined ? i.t('noValue') : fmt(v)) },
+    xAxis: { type: 'category', data: s.points.map((p) => (p.partial ? `${p.period}*` : p.period)) },
+    yAxis: { type: 'value', axisLabel: { formatter: (v) => (s.unit === 'ratio' ? i.percent(v) : i.number(v)) } },
+    series: [{ type: state.seriesMetric === 'revenue' || state.seriesMetric === 'orders' ? 'bar' : 'line',
+      name: i.metricName(state.seriesMetric), data: s.points.map((p) => p.value) }],
+  }, true);
+  $('series-table').replaceChildren(table([i.t('period'), i.metricName(state.seriesMetric)],
+    s.points.map((p) => [p.partial ? `${p.period} (${i.t('partial')})` : p.period, p.value === null ? p.reason ?? i.t('noValue') : fmt(p.value)])));
+
+  // RFM grid: customers by R and F score, from the per-customer columns.
+  const c = state.customers;
+  const grid = Array.from({ length: 5 }, () => new Array(5).fill(0));
+  const gridRevenue = Array.from({ length: 5 }, () => new Array(5).fill(0));
+  for (let k = 0; k < c.count; k++) {
+    const R = c.r_score[k] - 1, F = c.f_score[k] - 1;
+    if (R >= 0 && F >= 0) {
+      grid[F][R]++;
+      gridRevenue[F][R] += c.total_spend[k];
+    }
+  }
+  const cells = [];
+  let max = 1;
+  for (let f = 0; f < 5; f++) for (let rr = 0; rr < 5; rr++) {
+    cells.push([rr, f, grid[f][rr]]);
+    max = Math.max(max, grid[f][rr]);
+  }
+  $('chart-rfm').setAttribute('aria-label', i.t('rfmAlt'));
+  chart('chart-rfm')?.setOption({
+    aria: { enabled: true },
+    animation: false,
+    grid: { left: 60, right: 20, top: 10, bottom: 60 },
+    tooltip: { ...TOOLTIP, formatter: (p) => `R ${p.value[0] + 1}, F ${p.value[1] + 1}: ${i.integer(p.value[2])} ${i.t('customersCol')}, ${i.t('revenueCol')} ${i.money(gridRevenue[p.value[1]][p.value[0]], cur)}` },
+    xAxis: { type: 'category', name: i.t('rScore'), nameLocation: 'middle', nameGap: 28, data: ['1', '2', '3', '4', '5'] },
+    yAxis: { type: 'category', name: i.t('fScore'), nameLocation: 'middle', nameGap: 30, data: ['1', '2', '3', '4', '5'] },
+    visualMap: { min: 0, max, show: false, inRange: { color: ['#eef4fb', '#1f5fa8'] } },
+    series: [{ type: 'heatmap', data: cells, label: { show: true } }],
+  }, true);
+  const rfmRows = [];
+  for (let f = 4; f >= 0; f--) for (let rr = 0; rr < 5; rr++)
+    rfmRows.push([String(rr + 1), String(f + 1), i.integer(grid[f][rr]), i.money(gridRevenue[f][rr], cur)]);
+  $('rfm-table').replaceChildren(table([i.t('rScore'), i.t('fScore'), i.t('customersCol'), i.t('revenueCol')], rfmRows));
+
+  // Orders per customer: 1 … 9 and 10+.
+  const counts = new Array(10).fill(0);
+  for (let k = 0; k < c.count; k++) counts[Math.min(c.orders[k], 10) - 1]++;
+  const labels = counts.map((_, k) => (k === 9 ? '10+' : String(k + 1)));
+  $('chart-orders').setAttribute('aria-label', i.t('ordersDistAlt'));
+  chart('chart-orders')?.setOption({
+    aria: { enabled: true },
+    animation: false,
+    grid: { left: 60, right: 20, top: 10, bottom: 60 },
+    tooltip: { ...TOOLTIP, formatter: (p) => `${p.name} ${i.t('ordersPerCustomer')}: ${i.integer(p.value)} ${i.t('customersCol')}` },
+    xAxis: { type: 'category', name: i.t('ordersPerCustomer'), nameLocation: 'middle', nameGap: 28, data: labels },
+    yAxis: { type: 'value' },
+    series: [{ type: 'bar', data: counts }],
+  }, true);
+  $('orders-table').replaceChildren(table([i.t('ordersPerCustomer'), i.t('customersCol')], counts.map((n, k) => [labels[k], i.integer(n)])));
+
+  // Segments with their customers and revenue.
+  const segs = r.segments?.rfm?.segments ?? [];
+  $('segments').replaceChildren(table([i.t('segment'), i.t('customersCol'), i.t('revenueCol')],
+    segs.map((g) => [i.segmentName(g.segment), i.integer(g.customers), i.money(g.revenue, cur)])));
+}
+
+function renderMapping() {
+  const i = state.i18n;
+  const blocks = state.fileReports.map((f, fi) => {
+    const columns = f.format?.columns ?? [];
+    const chosen = new Map((f.mapping ?? []).map((m) => [m.field, m]));
+    const rows = ORDER_FIELDS.map((field) => {
+      const m = chosen.get(field);
+      const id = `map-${fi}-${field}`;
+      const select = el('select', { id, 'data-file': fi, 'data-field': field, onchange: onMappingChange },
+        el('option', { value: '', text: i.t('none'), selected: !m }),
+        columns.map((name, k) => el('option', { value: String(k + 1), selected: m && m.index === k + 1, text: visible(name) })));
+      return el('tr', {},
+        el('th', { scope: 'row' }, el('label', { for: id, text: field })),
+        el('td', {}, select),
+        el('td', { text: m ? m.reason : '' }));
+    });
+    return el('div', { class: 'file-block' },
+      el('table', {}, el('caption', { text: visible(f.name) }),
+        el('thead', {}, el('tr', {}, [i.t('field'), i.t('column'), i.t('why')].map((h) => el('th', { scope: 'col', text: h })))),
+        el('tbody', {}, rows)));
+  });
+  $('mapping').replaceChildren(...blocks);
+}
+
+function onMappingChange(ev) {
+  const fi = Number(ev.target.dataset.file);
+  const field = ev.target.dataset.field;
+  const files = state.files.map((f, k) => {
+    if (k !== fi) return f;
+    const mapping = { ...(f.options?.mapping ?? {}) };
+    mapping[field] = ev.target.value === '' ? null : Number(ev.target.value);
+    return { ...f, options: { ...f.options, mapping } };
+  });
+  run(files, { sample: state.sample });
+}
+
+function renderStatuses() {
+  const i = state.i18n;
+  const statuses = state.report.data_quality.tables.orders.orders.statuses ?? [];
+  if (!statuses.length) {
+    $('statuses').replaceChildren(el('p', { text: i.t('noStatuses') }));
+    return;
+  }
+  const rows = statuses.map((s, k) => {
+    const id = `status-${k}`;
+    const box = el('input', { type: 'checkbox', id, checked: !s.excluded, 'data-status': s.status,
+      onchange: (ev) => {
+        const name = ev.target.dataset.status;
+        state.include.delete(name);
+        state.exclude.delete(name);
+        (ev.target.checked ? state.include : state.exclude).add(name);
+        reanalyze();
+      } });
+    return el('tr', {},
+      el('th', { scope: 'row', text: visible(s.status) }),
+      el('td', { text: i.integer(s.orders) }),
+      el('td', {}, box, el('label', { for: id, class: 'visually-hidden', text: `${i.t('counted')}: ${visible(s.status)}` })),
+      el('td', { text: s.in_status_table ? i.t('inTable') : i.t('unknownStatus') }));
+  });
+  $('statuses').replaceChildren(el('table', {},
+    el('thead', {}, el('tr', {}, [i.t('status'), i.t('count'), i.t('counted'), ''].map((h) => el('th', { scope: 'col', text: h })))),
+    el('tbody', {}, rows)));
+}
+
+function renderQuality() {
+  const i = state.i18n;
+  const dq = state.report.data_quality.tables.orders;
+  const tally = (list) => list.map((x) => [x.reason, i.integer(x.count), x.lines.join(', ')]);
+  const files = state.fileReports.map((f) => el('div', { class: 'file-block' },
+    el('h3', { text: visible(f.name) }),
+    table([i.t('rowsRead'), i.t('rowsUsed'), i.t('rowsRejected'), i.t('rowsSkipped')],
+      [[f.rows_read, f.rows_used, f.rows_rejected, f.rows_skipped].map((n) => i.integer(n))]),
+    f.rejected.length ? table([i.t('reason'), i.t('count'), i.t('exampleLines')], tally(f.rejected), i.t('rowsRejected')) : null,
+    f.skipped.length ? table([i.t('reason'), i.t('count'), i.t('exampleLines')], tally(f.skipped), i.t('rowsSkipped')) : null,
+    f.duplicate_lines?.count ? el('p', { text: `${i.t('duplicates')}: ${i.integer(f.duplicate_lines.count)} (${f.duplicate_lines.lines.join(', ')})` }) : null,
+    (f.warnings ?? []).length ? el('ul', {}, f.warnings.map((w) => el('li', { text: w.message }))) : null));
+  const o = dq.orders;
+  const guest = o.purchases ? o.guest_purchases / o.purchases : 0;
+  $('quality').replaceChildren(
+    el('p', { id: 'guest-share', text: i.t('guestShare', { share: i.percent(guest), n: i.integer(o.guest_purchases) }) }),
+    ...files,
+    dq.warnings.length ? el('div', {}, el('h3', { text: i.t('warnings') }),
+      el('ul', {}, dq.warnings.map((w) => el('li', { text: w.message })))) : '');
+}
+
+function renderCustomers() {
+  const i = state.i18n;
+  const c = state.customers;
+  const cur = currencyOf(state.report);
+  if (!state.order) {
+    const { col, dir } = state.sort;
+    const v = c[col];
+    const idx = Array.from({ length: c.count }, (_, k) => k);
+    idx.sort((a, b) => (v[a] < v[b] ? -dir : v[a] > v[b] ? dir : a - b));
+    state.order = idx;
+  }
+  const pages = Math.max(1, Math.ceil(c.count / PAGE_SIZE));
+  state.page = Math.min(state.page, pages - 1);
+  const cell = (col, k) => {
+    const v = c[col][k];
+    if (col === 'customer_id') return visible(v);
+    if (col === 'first_purchase' || col === 'last_purchase') return i.date(v);
+    if (col === 'segment') return i.segmentName(v);
+    if (col === 'total_spend' || col === 'mean_order_value') return i.money(v, cur);
+    if (col === 'cohort') return v;
+    return i.integer(v);
+  };
+  const head = TABLE_COLUMNS.map((col) => {
+    const sorted = state.sort.col === col;
+    return el('th', { scope: 'col', 'aria-sort': sorted ? (state.sort.dir > 0 ? 'ascending' : 'descending') : 'none' },
+      el('button', { type: 'button', class: 'sort', title: i.t('sortBy', { col: i.t(`col_${col}`) }),
+        onclick: () => {
+          state.sort = { col, dir: sorted ? -state.sort.dir : col === 'customer_id' ? 1 : -1 };
+          state.order = null;
+          state.page = 0;
+          renderCustomers();
+        } }, i.t(`col_${col}`), sorted ? (state.sort.dir > 0 ? ' ▲' : ' ▼') : ''));
+  });
+  const rows = state.order.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE)
+    .map((k) => el('tr', {}, TABLE_COLUMNS.map((col) => el('td', { text: cell(col, k) }))));
+  const nav = el('nav', { class: 'pager', 'aria-label': i.t('customers') },
+    el('button', { type: 'button', disabled: state.page === 0, onclick: () => { state.page--; renderCustomers(); } }, i.t('prev')),
+    el('span', { text: i.t('pageOf', { page: state.page + 1, pages }) }),
+    el('button', { type: 'button', disabled: state.page >= pages - 1, onclick: () => { state.page++; renderCustomers(); } }, i.t('next')));
+  $('customer-table').replaceChildren(
+    el('div', { class: 'scroll' }, el('table', { class: 'customers' },
+      el('caption', { text: i.t('customerTableCaption', { n: i.integer(c.count) }) }),
+      el('thead', {}, el('tr', {}, head)), el('tbody', {}, rows))),
+    nav);
+}
+
+async function download() {
+  const { csv } = await request({ type: 'export' });
+  const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
+  const a = el('a', { href: url, download: 'customers.csv' });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// ---------------------------------------------------------------------------
+// Language
+
+function setLang(lang) {
+  state.lang = LANGS.includes(lang) ? lang : 'en';
+  state.i18n = makeI18n(state.lang);
+  document.documentElement.lang = state.lang;
+  $('lang').value = state.lang;
+  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = state.i18n.t(node.dataset.i18n);
+  render();
+}
+
+// ---------------------------------------------------------------------------
+// Start
+
+function filesFrom(list) {
+  return [...list].map((f) => ({ blob: f, name: f.name, options: {} }));
+}
+
+function init() {
+  startWorker();
+  setLang(defaultLang(navigator.languages));
+  $('lang').addEventListener('change', (e) => setLang(e.target.value));
+  $('files').addEventListener('change', (e) => {
+    if (e.target.files.length) run(filesFrom(e.target.files));
+    e.target.value = '';
+  });
+  const drop = $('drop');
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    if (e.dataTransfer.files.length) run(filesFrom(e.dataTransfer.files));
+  });
+  $('cancel').addEventListener('click', cancel);
+  $('download').addEventListener('click', download);
+  for (const r of document.querySelectorAll('input[name=period]'))
+    r.addEventListener('change', (e) => {
+      state.period = e.target.value;
+      reanalyze();
+    });
+  $('series-metric').addEventListener('change', (e) => {
+    state.seriesMetric = e.target.value;
+    renderCharts();
+  });
+  // The sample: made up by scripts/gen-sample.mjs, served beside the page.
+  fetch('sample/orders.csv')
+    .then((r) => (r.ok ? r.blob() : Promise.reject(new Error(`sample: HTTP ${r.status}`))))
+    .then((blob) => run([{ blob, name: 'sample-shop-orders.csv', options: {} }], { sample: true }))
+    .catch((err) => showError(err.message));
+}
+
+init();

@@ -1,0 +1,77 @@
+// The engine's thread. The page sends files and options; this worker loads them chunk by
+// chunk (File.slice) into the WebAssembly engine, reports progress, and answers with the
+// report and the per-customer columns. It makes no request except for the engine's own
+// .wasm beside it. Cancelling is the page terminating this worker.
+import { createEngine, CustlensError } from './custlens/bindings/js/index.js';
+
+let enginePromise = null;
+const engine = () => (enginePromise ??= createEngine());
+
+const errorOf = (err, file) => {
+  if (err instanceof CustlensError)
+    return { message: err.message, code: err.code, file: err.file ?? file, line: err.line, column: err.column };
+  return { message: String(err?.message ?? err), code: 'internal', file };
+};
+
+// The per-customer columns the page shows, as plain arrays and typed arrays (transferred).
+function customerColumns(e) {
+  const c = e.customers();
+  const cols = {
+    count: c.count,
+    customer_id: c.customer_id,
+    first_purchase: c.first_purchase,
+    last_purchase: c.last_purchase,
+    segment: c.segment,
+    cohort: c.cohort,
+  };
+  const transfer = [];
+  for (const name of ['orders', 'total_spend', 'mean_order_value', 'recency_days', 'r_score', 'f_score', 'm_score',
+    'btyd_frequency', 't_x', 'T', 'btyd_monetary', 'repeat_spend']) {
+    cols[name] = c[name];
+    transfer.push(c[name].buffer);
+  }
+  return { cols, transfer };
+}
+
+function answer(id, e, analyzeOptions, files) {
+  const report = e.analyze(analyzeOptions);
+  const { cols, transfer } = customerColumns(e);
+  self.postMessage({ id, type: 'result', report, files, customers: cols }, transfer);
+}
+
+self.onmessage = async ({ data: msg }) => {
+  const { id } = msg;
+  let current = null;
+  try {
+    const e = await engine();
+    if (msg.type === 'load') {
+      // msg.files: [{ blob, name, options }]; every file is loaded again (a changed mapping
+      // applies to its file only, but the table is rebuilt from all of them).
+      e.reset();
+      const files = [];
+      const totals = msg.files.map((f) => f.blob.size);
+      const all = totals.reduce((a, b) => a + b, 0) || 1;
+      let done = 0;
+      for (let i = 0; i < msg.files.length; i++) {
+        const f = msg.files[i];
+        current = f.name;
+        const report = await e.load('orders', f.blob, {
+          ...f.options,
+          name: f.name,
+          onProgress: ({ input }) =>
+            self.postMessage({ id, type: 'progress', file: f.name, index: i, count: msg.files.length, fraction: (done + input) / all }),
+        });
+        done += totals[i];
+        files.push(report);
+      }
+      current = null;
+      answer(id, e, msg.analyze, files);
+    } else if (msg.type === 'analyze') {
+      answer(id, e, msg.analyze, null);
+    } else if (msg.type === 'export') {
+      self.postMessage({ id, type: 'export', csv: e.customersCsv() });
+    }
+  } catch (err) {
+    self.postMessage({ id, type: 'error', error: errorOf(err, current) });
+  }
+};
