@@ -2,15 +2,16 @@
 // custlens command line: the same engine as the page and the npm API.
 //   custlens analyze --orders FILE [--orders FILE ...] [--period month|quarter|year]
 //     [--as-of YYYY-MM-DD] [--lapse-days N] [--date-order dmy|mdy] [--delimiter C]
-//     [--map column=field ...] [--customers] [--pretty]
-// Prints the report JSON on stdout; bad input exits 1 with one line on stderr.
-import { createReadStream } from 'node:fs';
+//     [--map column=field ...] [--customers] [--customers-csv FILE] [--pretty]
+// Prints the report JSON on stdout (--customers-csv also writes the per-customer table as
+// CSV, escaped for spreadsheets); bad input exits 1 with one line on stderr.
+import { createReadStream, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createEngine, CustlensError } from '../bindings/js/index.js';
 
 const USAGE = `usage: custlens analyze --orders FILE [--orders FILE ...] [--period month|quarter|year]
          [--as-of YYYY-MM-DD] [--lapse-days N] [--date-order dmy|mdy] [--delimiter C]
-         [--map column=field ...] [--customers] [--pretty]`;
+         [--map column=field ...] [--customers] [--customers-csv FILE] [--pretty]`;
 
 function usage(msg) {
   if (msg) process.stderr.write(`custlens: ${msg}\n`);
@@ -22,7 +23,7 @@ export function parseArgs(argv) {
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h') usage();
   if (command !== 'analyze') usage(command ? `unknown command "${command}"` : 'missing command');
-  const o = { orders: [], map: {}, analyze: {}, load: {}, customers: false, pretty: false };
+  const o = { orders: [], map: {}, analyze: {}, load: {}, customers: false, customersCsv: null, pretty: false };
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
     const value = () => {
@@ -49,6 +50,7 @@ export function parseArgs(argv) {
         break;
       }
       case '--customers': o.customers = true; break;
+      case '--customers-csv': o.customersCsv = value(); break;
       case '--pretty': o.pretty = true; break;
       default: usage(`unknown option "${flag}"`);
     }
@@ -77,6 +79,7 @@ async function main() {
     const c = engine.customers();
     report.customers = Object.fromEntries(Object.entries(c).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v) : v]));
   }
+  if (o.customersCsv) writeFileSync(o.customersCsv, engine.customersCsv());
   process.stdout.write(`${JSON.stringify(report, null, o.pretty ? 2 : 0)}\n`);
 }
 

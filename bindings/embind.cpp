@@ -72,6 +72,7 @@ EMSCRIPTEN_BINDINGS(custlens) {
       .function("customersJson", &Engine::customers_json)
       .function("customerColumn", &customer_column)
       .function("customerIds", &customer_ids)
+      .function("customersCsv", &Engine::customers_csv)
       .function("reset", &Engine::reset);
   emscripten::function("version", emscripten::optional_override([]() { return std::string(Engine::version()); }));
 }

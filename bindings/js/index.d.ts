@@ -147,6 +147,8 @@ export interface Engine {
   load(table: TableName, data: LoadInput, options?: LoadOptions): Promise<FileReport>;
   analyze(options?: AnalyzeOptions): Report;
   customers(): Customers;
+  /** The customers() table as CSV text (CRLF, ids escaped against formula injection); throws CustlensError 'no_analysis' before analyze(). */
+  customersCsv(): string;
   reset(): void;
   close(): void;
 }

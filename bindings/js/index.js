@@ -278,6 +278,18 @@ class Engine {
     return out;
   }
 
+  /**
+   * The per-customer table of the last analyze() as CSV text for a download: a header, then
+   * one CRLF-ended row per customer; ids quoted and prefixed with ' where a spreadsheet would
+   * run them as formulas (docs/report-schema.md, "customersCsv()"). UTF-8 once encoded, no BOM.
+   */
+  customersCsv() {
+    const text = this.#e.customersCsv();
+    // A failure comes back as the engine's error JSON; the CSV itself starts with its header.
+    if (text.startsWith('{')) unwrap(text);
+    return text;
+  }
+
   /** Drops every loaded table. */
   reset() {
     unwrap(this.#e.reset());

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/export.h"
 #include "api/report.h"
 #include "error.h"
 #include "io/values.h"
@@ -213,6 +214,12 @@ std::string Engine::customers_json() const {
   nlohmann::ordered_json j = customer_columns_json(orders_, last_->customers);
   j["ok"] = true;
   return j.dump();
+}
+
+std::string Engine::customers_csv() {
+  if (!last_) return fail("no_analysis", "Run analyze() first");
+  // Guarded: a million customers' text can run out of memory.
+  return guarded([&] { return custlens::customers_csv(orders_, last_->customers); });
 }
 
 std::string Engine::reset() {

@@ -33,6 +33,10 @@ class Engine {
   std::string analyze(const std::string& options_json);
   /// The per-customer table of the last analysis as JSON columns.
   std::string customers_json() const;
+  /// The same table as CSV text, safe to open in a spreadsheet (api/export.h). Failures
+  /// (no analysis yet) are the usual error JSON, told apart by its `{`: the CSV starts
+  /// with its header, `customer_id,...`.
+  std::string customers_csv();
   /// Removes every loaded table.
   std::string reset();
 
