@@ -2,7 +2,9 @@
 // custlens command line: the same engine as the page and the npm API.
 //   custlens analyze --orders FILE [--orders FILE ...] [--period month|quarter|year]
 //     [--as-of YYYY-MM-DD] [--lapse-days N] [--date-order dmy|mdy] [--delimiter C]
-//     [--map column=field ...] [--customers] [--customers-csv FILE] [--pretty]
+//     [--map column=field ...] [--encoding E] [--replace-invalid] [--quotes strict|lenient]
+//     [--escape double|backslash] [--header-line N] [--decimal-mark dot|comma]
+//     [--customers] [--customers-csv FILE] [--pretty]
 // Prints the report JSON on stdout (--customers-csv also writes the per-customer table as
 // CSV, escaped for spreadsheets); bad input exits 1 with one line on stderr.
 import { createReadStream, writeFileSync } from 'node:fs';
@@ -11,7 +13,14 @@ import { createEngine, CustlensError } from '../bindings/js/index.js';
 
 const USAGE = `usage: custlens analyze --orders FILE [--orders FILE ...] [--period month|quarter|year]
          [--as-of YYYY-MM-DD] [--lapse-days N] [--date-order dmy|mdy] [--delimiter C]
-         [--map column=field ...] [--customers] [--customers-csv FILE] [--pretty]`;
+         [--map column=field ...] [--encoding E] [--replace-invalid] [--quotes strict|lenient]
+         [--escape double|backslash] [--header-line N] [--decimal-mark dot|comma]
+         [--customers] [--customers-csv FILE] [--pretty]
+  --encoding       auto (default), utf-8, gb18030 (gbk), utf-16le, utf-16be, windows-1252, latin1
+  --replace-invalid  bytes that are not valid in the encoding become U+FFFD (counted) instead of an error
+  --quotes lenient   a stray quote inside a quoted field is kept as text (counted)
+  --escape backslash \\" inside quoted fields is a quote (MySQL/PHP exports)
+  --header-line N    the header is line N; the lines above it are skipped`;
 
 function usage(msg) {
   if (msg) process.stderr.write(`custlens: ${msg}\n`);
@@ -42,6 +51,17 @@ export function parseArgs(argv) {
       }
       case '--date-order': o.load.dateOrder = value(); break;
       case '--delimiter': o.load.delimiter = value(); break;
+      case '--encoding': o.load.encoding = value(); break;
+      case '--replace-invalid': o.load.invalid = 'replace'; break;
+      case '--quotes': o.load.quotes = value(); break;
+      case '--escape': o.load.escape = value(); break;
+      case '--decimal-mark': o.load.decimalMark = value(); break;
+      case '--header-line': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1) usage('--header-line takes a line number >= 1');
+        o.load.headerLine = n;
+        break;
+      }
       case '--map': {
         const v = value();
         const eq = v.lastIndexOf('=');

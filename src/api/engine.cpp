@@ -63,6 +63,20 @@ OrderLoadOptions load_options(const json& j) {
     o.csv.delimiter = uint8_t(d[0]);
   }
   if (has(j, "header", json::value_t::boolean, "true or false")) o.csv.header = j["header"].get<bool>() ? 1 : 0;
+  if (has(j, "headerLine", json::value_t::number_integer, "a line number >= 1")) {
+    if (j["headerLine"].get<int64_t>() < 1) throw InputError("bad_options", "headerLine must be a line number >= 1");
+    o.csv.header_line = j["headerLine"].get<uint64_t>();
+  }
+  if (has(j, "quotes", json::value_t::string, "\"strict\" or \"lenient\"")) {
+    std::string q = j["quotes"];
+    if (q != "strict" && q != "lenient") throw InputError("bad_options", "quotes must be \"strict\" or \"lenient\"");
+    o.csv.lenient_quotes = q == "lenient";
+  }
+  if (has(j, "escape", json::value_t::string, "\"double\" or \"backslash\"")) {
+    std::string e = j["escape"];
+    if (e != "double" && e != "backslash") throw InputError("bad_options", "escape must be \"double\" or \"backslash\"");
+    o.csv.backslash_escape = e == "backslash";
+  }
   if (has(j, "encoding", json::value_t::string, "a string")) {
     o.csv.encoding = j["encoding"].get<std::string>();
     for (char& c : o.csv.encoding) c = char(std::tolower(uint8_t(c)));

@@ -43,6 +43,7 @@ Tokenizer::Tokenizer(const Dialect& d, uint64_t first_line, int64_t first_byte)
   plain_ends_.reserve(64);
   quoted_special_[uint8_t('\n')] = quoted_special_[uint8_t('\r')] = 1;
   quoted_special_[uint8_t(d_.quote)] = 1;
+  if (d_.backslash_escape) quoted_special_[uint8_t('\\')] = 1;
   ends_.reserve(64);
   field_lines_.reserve(64);
   field_bytes_.reserve(64);
@@ -246,6 +247,9 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
         if (c == d_.quote) {
           quoted_cr_ = false;
           state_ = kQuoteInQuoted;
+        } else if (c == '\\') {  // only special with backslash_escape
+          quoted_cr_ = false;
+          state_ = kBackslashInQuoted;
         } else if (c == '\n') {
           buf_.push(c);
           if (!quoted_cr_) ++line_;
@@ -265,13 +269,30 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
           ++p;
         } else if ((d_.has_delimiter && c == d_.delimiter) || c == '\n' || c == '\r') {
           state_ = kUnquoted;  // the unquoted state closes the field on this byte
+        } else if (d_.lenient_quotes) {  // "pedro "pdet" holanda": the quote is text
+          buf_.push(d_.quote);
+          if (unescaped_record_ != record_line_ || !unescaped_quotes_) unescaped_quotes_.add(record_line_);
+          unescaped_record_ = record_line_;
+          state_ = kQuoted;  // this byte is read again, inside the field
         } else {
           fail("quote_in_quoted_field",
                "Line " + std::to_string(line_) + ", column " + std::to_string(ends_.size() + 1) +
                    ": a quote inside a quoted field must be doubled (\"\"), or the field must end "
-                   "after its closing quote",
+                   "after its closing quote. If the file writes quotes as \\\", choose the backslash "
+                   "escape; to keep such quotes as text, choose lenient quotes",
                line_, uint32_t(ends_.size() + 1), offset(p) - 1);
         }
+        break;
+      }
+      case kBackslashInQuoted: {
+        // A backslash makes the next character text (\" \\ \, as MySQL and PHP write them);
+        // before a line break it is dropped and the break is read as in any quoted field.
+        char c = *p;
+        if (c != '\n' && c != '\r') {
+          buf_.push(c);
+          ++p;
+        }
+        state_ = kQuoted;
         break;
       }
       case kAfterCR: {
@@ -313,7 +334,8 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
 void Tokenizer::finish(RecordSink& sink) {
   if (error_) return;
   switch (state_) {
-    case kQuoted: {
+    case kQuoted:
+    case kBackslashInQuoted: {
       uint64_t start = field_lines_.empty() ? line_ : field_lines_.back();
       uint32_t column = uint32_t(ends_.size() + 1);
       uint64_t swallowed = line_ - start;
@@ -515,8 +537,8 @@ std::string join_counts(const std::vector<uint32_t>& counts) {
 class CsvReader::Rows : public RecordSink {
  public:
   // `joiner`: the byte between fields in the text a row's hash is taken of (the delimiter).
-  Rows(CsvReader& r, uint32_t width, int header_opt, char joiner)
-      : r_(r), width_(width), header_opt_(header_opt), joiner_(joiner) {}
+  Rows(CsvReader& r, uint32_t width, int header_opt, uint64_t header_line, char joiner)
+      : r_(r), width_(width), header_opt_(header_opt), header_line_(header_line), joiner_(joiner) {}
 
   void on_record(const Record& rec) override {
     CsvStats& st = r_.stats_;
@@ -535,7 +557,11 @@ class CsvReader::Rows : public RecordSink {
         break;
       }
     for (uint32_t i = 0; i < rec.size && blank; ++i) blank = !rec.quoted(i);
-    if (!header_done_) {
+    if (!header_done_ && header_line_ && rec.line < header_line_) {
+      st.preamble_lines.add(rec.line);  // above the header the user named
+      return;
+    }
+    if (!header_done_ && !header_line_) {
       if (blank) {
         ++pre_header_blank_;
         st.blank_lines.add(rec.line);
@@ -545,15 +571,18 @@ class CsvReader::Rows : public RecordSink {
         st.preamble_lines.add(rec.line);
         return;
       }
+    }
+    if (!header_done_) {
       header_done_ = true;
-      bool has_header = header_opt_ == 1;
-      if (header_opt_ == -1) {
+      bool has_header = header_opt_ == 1 || header_line_;
+      if (header_opt_ == -1 && !header_line_) {
         has_header = true;
         for (uint32_t i = 0; i < rec.size; ++i)
           if (looks_like_data(rec.field(i))) has_header = false;
       }
       st.has_header = has_header;
-      st.header_source = header_opt_ == -1 ? "detected" : "option";
+      st.header_source = header_line_ ? "option (line " + std::to_string(header_line_) + ")"
+                                      : header_opt_ == -1 ? "detected" : "option";
       if (has_header) {
         set_columns(rec);
         return;
@@ -741,6 +770,7 @@ class CsvReader::Rows : public RecordSink {
   CsvReader& r_;
   uint32_t width_;
   int header_opt_;
+  uint64_t header_line_;  // the header's line when the user named it (0: detected)
   char joiner_;
   std::string joined_;
   std::vector<uint32_t> joined_ends_;
@@ -802,7 +832,13 @@ void CsvReader::start(bool at_eof) {
     throw InputError("unsupported_encoding", "Encoding \"" + opt_.encoding + "\" is not supported yet: save the file as CSV UTF-8");
   std::string_view body = s.substr(size_t(skip));
 
-  Dialect d;
+  auto dialect = [&] {  // the quoting choices hold for every candidate
+    Dialect x;
+    x.lenient_quotes = opt_.lenient_quotes;
+    x.backslash_escape = opt_.backslash_escape;
+    return x;
+  };
+  Dialect d = dialect();
   char sep = 0;
   size_t sep_bytes = 0;
   if (parse_sep_line(body, sep, sep_bytes)) {
@@ -840,7 +876,7 @@ void CsvReader::start(bool at_eof) {
   if (stats_.delimiter_source.empty()) {
     Candidate broken;  // the delimiter whose quoting broke furthest into the file
     for (char c : {',', ';', '\t', '|'}) {
-      Dialect t;
+      Dialect t = dialect();
       t.delimiter = c;
       Candidate cand = try_dialect(t, head, head_is_all, first_line, skip);
       if (cand.failed) {
@@ -863,13 +899,14 @@ void CsvReader::start(bool at_eof) {
     }
     if (best.modal < 2) {
       // Whitespace-aligned text (fixed-width exports): consistent columns split on blanks.
-      Dialect w;
+      Dialect w = dialect();
       w.whitespace = true;
       Candidate cand = try_dialect(w, head, head_is_all);
       if (!cand.failed && cand.modal >= 2 && cand.agree * 100 >= cand.total * 95) {
         best = cand;
       } else {
         best = Candidate();
+        best.dialect = dialect();
         best.dialect.has_delimiter = false;
         best.modal = 1;
       }
@@ -889,7 +926,7 @@ void CsvReader::start(bool at_eof) {
     sink_.on_size_estimate(std::min<uint64_t>(uint64_t(double(opt_.size_hint) / per_row * 1.05) + 16, uint64_t(1) << 28));
   }
   tok_ = new Tokenizer(d, first_line, skip);
-  rows_ = new Rows(*this, width, opt_.header, d.has_delimiter && !d.whitespace ? d.delimiter : '\t');
+  rows_ = new Rows(*this, width, opt_.header, opt_.header_line, d.has_delimiter && !d.whitespace ? d.delimiter : '\t');
   tok_->feed(sample_.data() + skip, sample_.size() - size_t(skip), *rows_);
   check_token_error();
   sample_.clear();
@@ -933,6 +970,7 @@ void CsvReader::sync_stats() {
   if (!tok_) return;
   for (int k = 0; k < kLineEndingKinds; ++k) stats_.line_endings[k] = tok_->line_endings(LineEnding(k));
   stats_.stray_quotes = tok_->stray_quotes();
+  stats_.unescaped_quotes = tok_->unescaped_quotes();
 }
 
 namespace {
@@ -977,6 +1015,10 @@ std::vector<Notice> CsvReader::notices() const {
   n = st.stray_quotes.count;
   add("stray_quotes", st.stray_quotes,
       counted(n, "quote inside an unquoted field kept literally", "quotes inside unquoted fields kept literally"));
+  n = st.unescaped_quotes.count;
+  add("unescaped_quotes", st.unescaped_quotes,
+      counted(n, "row had unescaped quotes inside a quoted field, kept as text (lenient quotes)",
+              "rows had unescaped quotes inside quoted fields, kept as text (lenient quotes)"));
   int kinds = 0;
   for (uint64_t c : st.line_endings) kinds += c != 0;
   if (st.line_endings[kCRCRLF]) {

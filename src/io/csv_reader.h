@@ -25,6 +25,12 @@ struct Dialect {
   char delimiter = ',';
   bool whitespace = false;  ///< fields separated by runs of blanks, no quoting (CDNOW_master.txt)
   char quote = '"';
+  /// A quote inside a quoted field that neither doubles nor closes it is kept as text (and
+  /// counted) instead of being an error (bad-input row 17, opt-in).
+  bool lenient_quotes = false;
+  /// Inside quoted fields a backslash makes the next character text: `\"` a quote, `\\` a
+  /// backslash, `\,` a comma (MySQL/PHP exports, row 19, opt-in).
+  bool backslash_escape = false;
 };
 
 /// One record as the tokenizer produced it. Field i spans data[start(i), ends[i]).
@@ -96,10 +102,12 @@ class Tokenizer {
   const TokenError& error() const { return error_; }
   uint64_t line_endings(LineEnding k) const { return endings_[k]; }
   const Tally& stray_quotes() const { return stray_quotes_; }
+  /// Records where lenient quotes kept an unescaped quote as text (one count per record).
+  const Tally& unescaped_quotes() const { return unescaped_quotes_; }
   uint64_t line() const { return line_; }
 
  private:
-  enum State : uint8_t { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted, kWsSkip, kAfterCR, kAfterCRCR };
+  enum State : uint8_t { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted, kBackslashInQuoted, kWsSkip, kAfterCR, kAfterCRCR };
 
   void start_field(int64_t byte, bool quoted);
   void end_field();
@@ -143,6 +151,8 @@ class Tokenizer {
   uint8_t plain_special_[256];        // special_ plus NUL and bytes >= 0x80 (noted, not stops)
   uint64_t endings_[kLineEndingKinds] = {};
   Tally stray_quotes_;
+  Tally unescaped_quotes_;
+  uint64_t unescaped_record_ = 0;  // the last record counted in unescaped_quotes_
   TokenError error_;
 };
 
@@ -151,6 +161,9 @@ struct CsvOptions {
   int delimiter = -1;  ///< -1 sniff; otherwise the byte; ' ' means whitespace-aligned
   int header = -1;     ///< -1 detect, 0 no header row, 1 header row
   std::string encoding = "auto";  ///< "auto" or "utf-8"
+  bool lenient_quotes = false;    ///< Dialect::lenient_quotes
+  bool backslash_escape = false;  ///< Dialect::backslash_escape
+  uint64_t header_line = 0;       ///< the header's physical line (1-based); 0: detect. Lines above it are skipped
   uint64_t size_hint = 0;  ///< the file's size in bytes when known (0: unknown), to size tables once
 };
 
@@ -178,6 +191,7 @@ struct CsvStats {
   Tally trailing_delimiter_rows;  ///< one or more empty fields past the header's last column (`1,2,3,`): dropped
   Tally nul_bytes;
   Tally stray_quotes;
+  Tally unescaped_quotes;     ///< records with quotes kept as text by lenient quotes
   uint64_t line_endings[kLineEndingKinds] = {};
   std::string encoding;       ///< "UTF-8", "UTF-8 (BOM)"
   std::string delimiter_name; ///< ",", ";", "tab", "|", "whitespace", "none"

@@ -16,9 +16,10 @@
 //    A one-column file's first line is its header when it does not read as data
 //    (one_r_two.csv: header `one`, 1 row `two`); stats().has_header says which.
 //  - row 16 unterminated quote: E.
-//  - row 17/19 broken quoting (unescaped_quote.csv, bad_escape.csv; not in this issue's
-//    list): strict E at the line and column where the quoting breaks, when the delimiter
-//    is on most lines; never a blank-separated or one-column reading.
+//  - row 17/19 broken quoting (unescaped_quote.csv, bad_escape.csv): strict E at the line
+//    and column where the quoting breaks, when the delimiter is on most lines; never a
+//    blank-separated or one-column reading. Opt-in R: lenient quotes keep the stray quotes
+//    as text (counted per row), the backslash dialect reads \" \\ \, inside quotes.
 //  - row 20/21 ragged rows: E ("ragged_rows") when one of the first 3 data rows or more
 //    than 1 % of the rows is ragged — so error_too_little.csv (line 7), error_too_many.csv
 //    (line 6) and inconsistent_cells.csv (line 3) are E; R (padded / extras set aside,
@@ -256,17 +257,17 @@ Outcome read_all_ways(const std::string& data, const CsvOptions& opt = {}) {
 
 /// Two-part reads at every split point, and three-part reads at every pair of split
 /// points up to `three_part_limit` bytes, must equal the whole-file read.
-void check_every_split(const std::string& data, size_t three_part_limit = 160) {
-  std::string want = describe(read_chunked(data, 0));
+void check_every_split(const std::string& data, size_t three_part_limit = 160, const CsvOptions& opt = {}) {
+  std::string want = describe(read_chunked(data, 0, opt));
   for (size_t a = 0; a <= data.size(); ++a) {
-    Outcome o = read_parts(data, {a});
+    Outcome o = read_parts(data, {a}, opt);
     INFO("split at " << a);
     REQUIRE(describe(o) == want);
   }
   if (data.size() > three_part_limit) return;
   for (size_t a = 0; a <= data.size(); ++a)
     for (size_t b = a; b <= data.size(); ++b) {
-      Outcome o = read_parts(data, {a, b});
+      Outcome o = read_parts(data, {a, b}, opt);
       INFO("split at " << a << " and " << b);
       REQUIRE(describe(o) == want);
     }
@@ -934,6 +935,50 @@ TEST_CASE("matrix 17/19: broken quoting names the line when the delimiter is cle
   CHECK(b.line == 3);
   CHECK(b.column == 2);
   CHECK(b.stats.delimiter_name == ",");
+}
+
+TEST_CASE("bad-input row 17: lenient quotes keep unescaped quotes as text, counted", "[csv][matrix]") {
+  CsvOptions opt;
+  opt.lenient_quotes = true;
+  Outcome u = read_all_ways(weird("unescaped_quote.csv"), opt);
+  REQUIRE(u.ok);
+  CHECK(u.stats.delimiter_name == ";");
+  CHECK_FALSE(u.has_header);  // six data rows, the first is not a header
+  REQUIRE(u.rows.size() == 6);
+  CHECK(u.col(0) == std::vector<std::string>{"1", "2", "3", "4", "5", "6"});
+  CHECK(u.rows[0][1] == "pedro \"pdet\" holanda");
+  CHECK(u.rows[2][1] == "pedro \"pdet\" ho;landa");
+  CHECK(u.rows[5][1] == "pedro \"pdet\" holanda");  // the last line has no line break
+  REQUIRE(u.has_notice("unescaped_quotes"));
+  CHECK(u.notice("unescaped_quotes").count == 6);
+  CHECK(u.notice("unescaped_quotes").lines == std::vector<uint64_t>{1, 2, 3, 4, 5, 6});
+  check_every_split(weird("unescaped_quote.csv"), 0, opt);
+}
+
+TEST_CASE("bad-input row 19: the backslash escape dialect reads MySQL/PHP exports", "[csv][matrix]") {
+  CsvOptions opt;
+  opt.backslash_escape = true;
+  Outcome b = read_all_ways(weird("bad_escape.csv"), opt);
+  REQUIRE(b.ok);
+  CHECK(b.stats.delimiter_name == ",");
+  REQUIRE(b.rows.size() == 2);
+  CHECK(b.rows[0] == std::vector<std::string>{"332", "Surname, Firstname"});
+  CHECK(b.rows[1] == std::vector<std::string>{"123", "foo (\"foo\")"});
+  // A backslash before a line break inside quotes is dropped; the break stays.
+  Outcome n = read_all_ways("a,b\n1,\"x\\\ny\"\n", opt);
+  REQUIRE(n.ok);
+  CHECK(n.rows[0][1] == "x\ny");
+}
+
+TEST_CASE("bad-input row 24: the user can name the header line", "[csv][matrix]") {
+  CsvOptions opt;
+  opt.header_line = 3;
+  Outcome o = read_all_ways("Shop export\nid,amount\norder,customer,amount\n1,c1,5\n2,c2,6\n", opt);
+  REQUIRE(o.ok);
+  CHECK(o.columns == std::vector<std::string>{"order", "customer", "amount"});
+  CHECK(o.rows.size() == 2);
+  CHECK(tally(o.stats.preamble_lines) == "2[1 2 ]");
+  CHECK(o.stats.header_source == "option (line 3)");
 }
 
 TEST_CASE("the sniffer looks at the same bytes whatever the chunking", "[csv]") {
