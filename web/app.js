@@ -35,6 +35,7 @@ const state = {
   lang: 'en',
   i18n: null,
   files: [],          // [{ blob, name, options }]: what the engine holds (or should)
+  attempt: null,      // the files of a load that failed, to choose other options for
   sample: false,
   report: null,
   fileReports: [],
@@ -108,6 +109,7 @@ async function run(files, { sample = false } = {}) {
       $('status').textContent = t('loading', { file: visible(p.file), index: p.index + 1, count: p.count });
     });
     state.files = files;
+    state.attempt = null;
     state.sample = sample;
     engineStale = false;
     show(res);
@@ -116,6 +118,8 @@ async function run(files, { sample = false } = {}) {
       $('status').textContent = t('cancelled');
     } else {
       engineStale = true;
+      state.attempt = files;
+      renderReading();
       const d = err.detail ?? {};
       showError(t('failed', { file: visible(d.file ?? '?'), message: err.message }) +
         (d.line ? t('failedWhere', { line: d.line, column: d.column ?? '?' }) : ''));
@@ -183,6 +187,7 @@ function render() {
   $('sample-banner').hidden = !state.sample;
   renderCards();
   renderCharts();
+  renderReading();
   renderMapping();
   renderStatuses();
   renderQuality();
@@ -312,6 +317,64 @@ function renderCharts() {
   const segs = r.segments?.rfm?.segments ?? [];
   $('segments').replaceChildren(table([i.t('segment'), i.t('customersCol'), i.t('revenueCol')],
     segs.map((g) => [i.segmentName(g.segment), i.integer(g.customers), i.money(g.revenue, cur)])));
+}
+
+const ENCODINGS = ['', 'utf-8', 'gb18030', 'utf-16le', 'utf-16be', 'windows-1252', 'latin1'];
+
+// Per file: what the reader used (encoding, delimiter, header) with a preview of the decoded
+// lines, and the reading options the bad-input matrix lets the user choose.
+function renderReading() {
+  const i = state.i18n;
+  const files = state.attempt ?? state.files;
+  const reportOf = (name) => (state.attempt ? null : state.fileReports.find((f) => f.name === name));
+  const select = (id, value, options) => el('select', { id },
+    options.map(([v, label]) => el('option', { value: v, selected: (value ?? '') === v, text: label })));
+  const field = (id, label, control) => el('div', { class: 'opt' }, el('label', { for: id, text: label }), control);
+  const blocks = files.map((f, fi) => {
+    const o = f.options ?? {};
+    const rep = reportOf(f.name);
+    const fmt = rep?.format;
+    const id = (k) => `opt-${fi}-${k}`;
+    const used = fmt ? [
+      `${i.t('encoding')}: ${fmt.encoding}${fmt.encoding_source ? ` (${fmt.encoding_source})` : ''}`,
+      `${i.t('delimiter')}: ${fmt.delimiter} (${fmt.delimiter_source})`,
+      `${i.t('headerLine')}: ${fmt.header ? fmt.header_source : '—'}`,
+    ] : [];
+    return el('fieldset', { class: 'file-block reading', 'data-file': fi },
+      el('legend', { text: visible(f.name) }),
+      used.length ? el('p', { class: 'used', text: `${i.t('used')}: ${used.join(' · ')}` }) : null,
+      fmt?.preview?.length ? el('details', {}, el('summary', { text: i.t('preview') }),
+        el('pre', { class: 'preview', text: fmt.preview.map(visible).join('\n') })) : null,
+      el('div', { class: 'opts' },
+        field(id('encoding'), i.t('encoding'), select(id('encoding'), o.encoding, ENCODINGS.map((e) => [e, e || i.t('encAuto')]))),
+        el('div', { class: 'opt' }, el('input', { type: 'checkbox', id: id('invalid'), checked: o.invalid === 'replace' }),
+          el('label', { for: id('invalid'), text: i.t('replaceInvalid') })),
+        field(id('quotes'), i.t('quotes'), select(id('quotes'), o.quotes ?? 'strict', [['strict', i.t('quotesStrict')], ['lenient', i.t('quotesLenient')]])),
+        field(id('escape'), i.t('escape'), select(id('escape'), o.escape ?? 'double', [['double', i.t('escapeDouble')], ['backslash', i.t('escapeBackslash')]])),
+        field(id('headerLine'), i.t('headerLine'), el('input', { type: 'number', min: 1, id: id('headerLine'), value: o.headerLine ?? '', placeholder: i.t('headerAuto') })),
+        field(id('decimalMark'), i.t('decimalMark'), select(id('decimalMark'), o.decimalMark, [['', i.t('auto')], ['dot', '1,234.50'], ['comma', '1.234,50']])),
+        field(id('dateOrder'), i.t('dateOrder'), select(id('dateOrder'), o.dateOrder, [['', i.t('auto')], ['dmy', 'dd/mm/yyyy'], ['mdy', 'mm/dd/yyyy']]))));
+  });
+  const again = el('button', { type: 'button', id: 'read-again', onclick: () => {
+    const next = files.map((f, fi) => {
+      const v = (k) => $(`opt-${fi}-${k}`);
+      const options = { ...(f.options ?? {}) };
+      const set = (k, value) => {
+        if (value === '' || value === undefined || value === null) delete options[k];
+        else options[k] = value;
+      };
+      set('encoding', v('encoding').value);
+      set('invalid', v('invalid').checked ? 'replace' : '');
+      set('quotes', v('quotes').value === 'strict' ? '' : v('quotes').value);
+      set('escape', v('escape').value === 'double' ? '' : v('escape').value);
+      set('headerLine', v('headerLine').value === '' ? '' : Number(v('headerLine').value));
+      set('decimalMark', v('decimalMark').value);
+      set('dateOrder', v('dateOrder').value);
+      return { ...f, options };
+    });
+    run(next, { sample: state.sample && !state.attempt });
+  } }, i.t('readAgain'));
+  $('reading').replaceChildren(...blocks, files.length ? again : '');
 }
 
 function renderMapping() {

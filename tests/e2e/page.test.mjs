@@ -165,6 +165,21 @@ test('user text is shown as text: XSS payloads, bidi controls; the download esca
   assert.ok(lines.some((l) => l.startsWith('"<img src=x onerror=alert(1)>",')));
 });
 
+test('a file the reader refuses can be read again with other options (backslash escapes)', async () => {
+  const file = join(work, 'mysql-export.csv');
+  writeFileSync(file, 'order_id,customer_id,order_date,amount\n1,"O\\"Brien",2024-01-05,10\n2,"Lee",2024-01-06,20\n');
+  await page.locator('#files').setInputFiles(file);
+  await page.waitForFunction(() => !document.getElementById('error').hidden, null, { timeout: 30_000 });
+  assert.match(await page.locator('#error').textContent(), /mysql-export\.csv.*line 2/);
+  const stamp = await readyStamp();
+  await page.locator('#opt-0-escape').selectOption('backslash');
+  await page.locator('#read-again').click();
+  await waitReady(stamp);
+  assert.equal(Number(await cardValue('customers')), 2);
+  assert.ok((await page.locator('#customer-table').textContent()).includes('O"Brien'));
+  assert.equal(await page.locator('#opt-0-escape').inputValue(), 'backslash');
+});
+
 test('the poisoned __proto__ header is data: an error that names it, no prototype changed', async () => {
   const stamp = await readyStamp();
   await page.locator('#files').setInputFiles(POISONED);
