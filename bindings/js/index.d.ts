@@ -33,8 +33,17 @@ export interface LoadOptions {
   delimiter?: string;
   /** Whether the first row is a header; default: detected. */
   header?: boolean;
-  /** 'auto' (default) or 'utf-8'. */
+  /** The header's physical line (1-based); the lines above it are skipped. Default: detected. */
+  headerLine?: number;
+  /** 'auto' (default: BOM, UTF-8, or GB18030 when the text reads as Chinese), 'utf-8',
+   *  'gb18030' ('gbk'), 'utf-16le', 'utf-16be', 'windows-1252', 'latin1'. */
   encoding?: string;
+  /** 'error' (default): the first invalid byte stops the load; 'replace': U+FFFD, counted. */
+  invalid?: 'error' | 'replace';
+  /** 'strict' (default, RFC 4180) or 'lenient': stray quotes in quoted fields are text. */
+  quotes?: 'strict' | 'lenient';
+  /** 'double' (default, "") or 'backslash' (\" inside quoted fields, MySQL/PHP). */
+  escape?: 'double' | 'backslash';
   /** Day/month order of dates like 1/12/2010; default: inferred from the whole column. */
   dateOrder?: 'dmy' | 'mdy';
   /** Decimal mark for columns holding only "1,234"-like values; default: inferred. */

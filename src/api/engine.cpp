@@ -63,6 +63,11 @@ OrderLoadOptions load_options(const json& j) {
     o.csv.delimiter = uint8_t(d[0]);
   }
   if (has(j, "header", json::value_t::boolean, "true or false")) o.csv.header = j["header"].get<bool>() ? 1 : 0;
+  if (has(j, "invalid", json::value_t::string, "\"error\" or \"replace\"")) {
+    std::string v = j["invalid"];
+    if (v != "error" && v != "replace") throw InputError("bad_options", "invalid must be \"error\" or \"replace\"");
+    o.csv.replace_invalid = v == "replace";
+  }
   if (has(j, "headerLine", json::value_t::number_integer, "a line number >= 1")) {
     if (j["headerLine"].get<int64_t>() < 1) throw InputError("bad_options", "headerLine must be a line number >= 1");
     o.csv.header_line = j["headerLine"].get<uint64_t>();

@@ -34,6 +34,8 @@ json file_report_json(const FileReport& f) {
   j["duplicate_lines"] = {{"count", f.duplicate_lines.count}, {"lines", f.duplicate_lines.lines}};
   const CsvStats& c = f.csv;
   j["format"] = {{"encoding", c.encoding},
+                 {"encoding_source", c.encoding_source},
+                 {"preview", c.preview},
                  {"delimiter", c.delimiter_name},
                  {"delimiter_source", c.delimiter_source},
                  {"header", c.has_header},

@@ -744,8 +744,7 @@ class CsvReader::Rows : public RecordSink {
     throw InputError("invalid_utf8",
                      where + ", column " + std::to_string(f + 1) + ": invalid UTF-8 at byte " +
                          std::to_string(byte) +
-                         ". The file is not valid UTF-8: save it again as \"CSV UTF-8\" from the "
-                         "spreadsheet or shop system",
+                         ". The file is not valid UTF-8." + r_.not_utf8_hint_,
                      rec.line, f + 1, byte);
   }
 
@@ -793,6 +792,26 @@ CsvReader::~CsvReader() {
   delete rows_;
 }
 
+// Bytes through the decoder, UTF-8 to the tokenizer. Byte offsets in later messages then
+// count the UTF-8 text; lines and columns are the file's.
+void CsvReader::feed_decoded(const char* p, size_t n, bool last) {
+  decoded_.clear();
+  if (n) dec_->decode(p, n, decoded_);
+  if (last) dec_->finish(decoded_);
+  tok_->feed(decoded_.data(), decoded_.size(), *rows_);  // the text before a bad byte first
+  check_token_error();
+  check_decoder();
+}
+
+void CsvReader::check_decoder() {
+  if (!dec_ || !dec_->failed()) return;
+  const char* name = encoding_name(dec_->encoding());
+  throw InputError("invalid_encoding",
+                   "Line " + std::to_string(dec_->error_line()) + ": bytes that are not valid " + name +
+                       " at byte " + std::to_string(dec_->error_byte()) + "." + not_utf8_hint_,
+                   dec_->error_line(), 0, dec_->error_byte());
+}
+
 void CsvReader::check_token_error() {
   const TokenError& e = tok_->error();
   if (e) throw InputError(e.code, e.message, e.line, e.column, e.byte);
@@ -810,27 +829,86 @@ void refuse_binary(std::string_view s) {
   if (starts("%PDF", 4)) throw InputError("not_csv", "This is a PDF document, not CSV", 1, 0, 0);
   if (starts("\x1F\x8B", 2))
     throw InputError("not_csv", "This file is gzip-compressed: decompress it first (the CLI and the Node API read .csv.gz)", 1, 0, 0);
-  if (starts("\xFF\xFE", 2) || starts("\xFE\xFF", 2))
-    throw InputError("unsupported_encoding", "This file is UTF-16 (Excel \"Unicode Text\"); save it as \"CSV UTF-8\"", 1, 0, 0);
+}
+
+// The first lines of the decoded text, for the user to check the encoding by eye.
+std::vector<std::string> preview_lines(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty() && out.size() < 5) {
+    size_t eol = text.find_first_of("\r\n");
+    std::string_view line = text.substr(0, eol);
+    if (eol == std::string_view::npos && text.size() >= 200) line = text.substr(0, 200);
+    if (!trim(line).empty()) {
+      size_t cut = std::min<size_t>(line.size(), 200);
+      while (cut < line.size() && cut > 0 && (uint8_t(line[cut]) & 0xC0) == 0x80) --cut;  // whole characters
+      out.emplace_back(line.substr(0, cut));
+    }
+    if (eol == std::string_view::npos) break;
+    text.remove_prefix(eol + 1);
+  }
+  return out;
 }
 
 }  // namespace
 
 void CsvReader::start(bool at_eof) {
   started_ = true;
+  // The encoding first: decoding comes before splitting (a GB18030 character may hold the
+  // byte of `|` or `\`). UTF-8 files are read as they are, validated record by record; any
+  // other encoding, and UTF-8 with replace_invalid, goes through a Decoder to UTF-8.
+  if (!(sample_.size() >= 3 && std::memcmp(sample_.data(), "\xEF\xBB\xBF", 3) == 0)) refuse_binary(sample_);
+  Encoding enc = Encoding::utf8;
+  bool chosen = opt_.encoding != "auto";
+  if (chosen) {
+    if (!parse_encoding_option(opt_.encoding, enc))
+      throw InputError("unsupported_encoding",
+                       "Encoding \"" + opt_.encoding +
+                           "\" is not supported: choose utf-8, gb18030 (also for GBK), utf-16le, utf-16be, "
+                           "windows-1252 or latin1. Shift_JIS and Big5 files must be saved as \"CSV UTF-8\"");
+    stats_.encoding_source = "option";
+    not_utf8_hint_ = " Choose the file's encoding, or replace invalid bytes with U+FFFD";
+  } else {
+    // On the first kSniffBytes exactly, so every chunking decides the same.
+    Detection det = detect_encoding(std::string_view(sample_).substr(0, kSniffBytes), at_eof && sample_.size() <= kSniffBytes);
+    if (det.ok) {
+      enc = det.encoding;
+      stats_.encoding_source = det.how;
+      not_utf8_hint_ = " Choose the file's encoding, or replace invalid bytes with U+FFFD";
+    } else {  // read as UTF-8: the first bad byte stops the load with its line and column
+      stats_.encoding_source = "not UTF-8";
+      not_utf8_hint_ =
+          " It does not read as Chinese text in GB18030 either: choose the file's encoding (windows-1252 "
+          "for older European Excel files), or replace invalid bytes with U+FFFD. Shift_JIS and Big5 are "
+          "not supported: save the file as \"CSV UTF-8\"";
+    }
+  }
+  bool bom = false;
+  if (enc != Encoding::utf8 && enc != Encoding::utf8_bom) {
+    bom = (enc == Encoding::utf16le && sample_.size() >= 2 && std::memcmp(sample_.data(), "\xFF\xFE", 2) == 0) ||
+          (enc == Encoding::utf16be && sample_.size() >= 2 && std::memcmp(sample_.data(), "\xFE\xFF", 2) == 0) ||
+          (enc == Encoding::gb18030 && sample_.size() >= 4 && std::memcmp(sample_.data(), "\x84\x31\x95\x33", 4) == 0);
+  }
+  if ((enc != Encoding::utf8 && enc != Encoding::utf8_bom) || opt_.replace_invalid) {
+    dec_ = std::make_unique<Decoder>(enc, opt_.replace_invalid);
+    std::string text;
+    dec_->decode(sample_.data(), sample_.size(), text);
+    if (at_eof) dec_->finish(text);
+    check_decoder();
+    sample_.swap(text);
+  }
   std::string_view s(sample_);
   int64_t skip = 0;
   uint64_t first_line = 1;
-  stats_.encoding = "UTF-8";
-  if (s.size() >= 3 && std::memcmp(s.data(), "\xEF\xBB\xBF", 3) == 0) {
-    stats_.encoding = "UTF-8 (BOM)";
+  if (s.size() >= 3 && std::memcmp(s.data(), "\xEF\xBB\xBF", 3) == 0) {  // (a decoder drops it itself)
+    bom = true;
     skip = 3;
-  } else {
-    refuse_binary(s);
   }
-  if (opt_.encoding != "auto" && opt_.encoding != "utf-8" && opt_.encoding != "utf8")
-    throw InputError("unsupported_encoding", "Encoding \"" + opt_.encoding + "\" is not supported yet: save the file as CSV UTF-8");
+  stats_.encoding = std::string(encoding_name(enc == Encoding::utf8_bom ? Encoding::utf8 : enc));
+  if (bom) stats_.encoding += " (BOM)";
+  else if (chosen && enc != Encoding::utf8) stats_.encoding += " (chosen)";
+  else if (enc != Encoding::utf8 && enc != Encoding::utf8_bom) stats_.encoding += " (detected)";
   std::string_view body = s.substr(size_t(skip));
+  stats_.preview = preview_lines(body.substr(0, 8192));
 
   auto dialect = [&] {  // the quoting choices hold for every candidate
     Dialect x;
@@ -940,8 +1018,12 @@ void CsvReader::feed(const char* p, size_t n) {
       if (sample_.size() >= kSniffBytes) start(false);
       return;
     }
-    tok_->feed(p, n, *rows_);
-    check_token_error();
+    if (dec_) {
+      feed_decoded(p, n, false);
+    } else {
+      tok_->feed(p, n, *rows_);
+      check_token_error();
+    }
   } catch (const InputError&) {
     sync_stats();  // the report shows what was read up to the error
     throw;
@@ -955,6 +1037,8 @@ void CsvReader::finish() {
       bool only_bom = s.size() == 3 && std::memcmp(s.data(), "\xEF\xBB\xBF", 3) == 0;
       if (s.empty() || only_bom) throw InputError("empty_file", "File is empty: no header and no data rows");
       start(true);
+    } else if (dec_) {
+      feed_decoded(nullptr, 0, true);
     }
     tok_->finish(*rows_);
     check_token_error();
@@ -971,6 +1055,11 @@ void CsvReader::sync_stats() {
   for (int k = 0; k < kLineEndingKinds; ++k) stats_.line_endings[k] = tok_->line_endings(LineEnding(k));
   stats_.stray_quotes = tok_->stray_quotes();
   stats_.unescaped_quotes = tok_->unescaped_quotes();
+  if (dec_) {
+    stats_.replaced_bytes = Tally();
+    stats_.replaced_bytes.count = dec_->replaced();
+    stats_.replaced_bytes.lines.assign(dec_->replaced_lines().begin(), dec_->replaced_lines().end());
+  }
 }
 
 namespace {
@@ -1015,6 +1104,9 @@ std::vector<Notice> CsvReader::notices() const {
   n = st.stray_quotes.count;
   add("stray_quotes", st.stray_quotes,
       counted(n, "quote inside an unquoted field kept literally", "quotes inside unquoted fields kept literally"));
+  n = st.replaced_bytes.count;
+  add("replaced_invalid_bytes", st.replaced_bytes,
+      counted(n, "invalid byte sequence replaced with U+FFFD (\xEF\xBF\xBD)", "invalid byte sequences replaced with U+FFFD (\xEF\xBF\xBD)"));
   n = st.unescaped_quotes.count;
   add("unescaped_quotes", st.unescaped_quotes,
       counted(n, "row had unescaped quotes inside a quoted field, kept as text (lenient quotes)",

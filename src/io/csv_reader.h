@@ -10,11 +10,13 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "error.h"
+#include "io/encoding.h"
 #include "io/notices.h"
 
 namespace custlens {
@@ -160,7 +162,8 @@ class Tokenizer {
 struct CsvOptions {
   int delimiter = -1;  ///< -1 sniff; otherwise the byte; ' ' means whitespace-aligned
   int header = -1;     ///< -1 detect, 0 no header row, 1 header row
-  std::string encoding = "auto";  ///< "auto" or "utf-8"
+  std::string encoding = "auto";  ///< "auto" (detect) or a name parse_encoding_option() knows
+  bool replace_invalid = false;   ///< bytes invalid in the encoding become U+FFFD (counted), not an error
   bool lenient_quotes = false;    ///< Dialect::lenient_quotes
   bool backslash_escape = false;  ///< Dialect::backslash_escape
   uint64_t header_line = 0;       ///< the header's physical line (1-based); 0: detect. Lines above it are skipped
@@ -193,7 +196,10 @@ struct CsvStats {
   Tally stray_quotes;
   Tally unescaped_quotes;     ///< records with quotes kept as text by lenient quotes
   uint64_t line_endings[kLineEndingKinds] = {};
-  std::string encoding;       ///< "UTF-8", "UTF-8 (BOM)"
+  std::string encoding;       ///< "UTF-8", "UTF-8 (BOM)", "GB18030 (detected)", "UTF-16LE (BOM)", "windows-1252 (chosen)"
+  std::string encoding_source;  ///< how it was decided: "valid UTF-8", "BOM", "detected: …", "option"
+  Tally replaced_bytes;       ///< invalid sequences replaced by U+FFFD (replace_invalid)
+  std::vector<std::string> preview;  ///< the first lines as decoded (at most 5, 200 bytes each)
   std::string delimiter_name; ///< ",", ";", "tab", "|", "whitespace", "none"
   std::string delimiter_source;  ///< "detected", "sep= line", "option"
   bool has_header = false;
@@ -225,6 +231,8 @@ class CsvReader {
   class Rows;
   void start(bool at_eof);
   void check_token_error();
+  void check_decoder();
+  void feed_decoded(const char* p, size_t n, bool last);
   void sync_stats();
 
   CsvOptions opt_;
@@ -235,6 +243,9 @@ class CsvReader {
   std::vector<uint32_t> sniffed_counts_;  // field counts of the first records, for messages
   Tokenizer* tok_ = nullptr;
   Rows* rows_ = nullptr;
+  std::unique_ptr<Decoder> dec_;  // files that are not UTF-8, or replace_invalid: bytes -> UTF-8 first
+  std::string decoded_;
+  std::string not_utf8_hint_;     // what to tell the user when a byte is not UTF-8
 };
 
 /// True when a cell reads as a number or a date (used to tell a header row from data).

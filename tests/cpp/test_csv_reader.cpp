@@ -550,6 +550,126 @@ TEST_CASE("matrix 4: invalid bytes in a quoted field spanning lines 11-13", "[cs
   CHECK(uint8_t(data2[size_t(o2.byte)]) == 0xFF);
 }
 
+TEST_CASE("bad-input row 3: invalid UTF-8 replaced with U+FFFD on request, counted", "[csv][matrix]") {
+  CsvOptions opt;
+  opt.replace_invalid = true;
+  Outcome o = read_all_ways(weird("invalid_utf.csv"), opt);
+  REQUIRE(o.ok);
+  REQUIRE(o.has_notice("replaced_invalid_bytes"));
+  CHECK(o.notice("replaced_invalid_bytes").count == 1);
+  CHECK(o.notice("replaced_invalid_bytes").lines == std::vector<uint64_t>{1});
+  bool found = false;
+  for (const auto& c : o.columns) found |= contains(c, "\xEF\xBF\xBD");
+  for (const auto& r : o.rows)
+    for (const auto& c : r) found |= contains(c, "\xEF\xBF\xBD");
+  CHECK(found);
+  // Strict, the message offers both ways out.
+  Outcome e = read_chunked(weird("invalid_utf.csv"), 0);
+  REQUIRE_FALSE(e.ok);
+  CHECK(contains(e.message, "choose the file's encoding"));
+  CHECK(contains(e.message, "U+FFFD"));
+}
+
+TEST_CASE("bad-input row 5: a GB18030 file without BOM is detected and shown", "[csv][matrix]") {
+  std::string gbk = slurp(std::string(CUSTLENS_SOURCE_DIR) + "/tests/data/encoding/cn_shop_orders.gbk.csv");
+  std::string utf8 = slurp(std::string(CUSTLENS_SOURCE_DIR) + "/tests/data/encoding/cn_shop_orders.utf8.csv");
+  Outcome g = read_all_ways(gbk);
+  REQUIRE(g.ok);
+  CHECK(g.stats.encoding == "GB18030 (detected)");
+  CHECK(contains(g.stats.encoding_source, "Chinese"));
+  Outcome u = read_chunked(utf8, 0);
+  CHECK(g.columns == u.columns);
+  CHECK(g.rows == u.rows);
+  CHECK(g.columns[1] == "买家会员名");
+  REQUIRE_FALSE(g.stats.preview.empty());
+  CHECK(g.stats.preview[0] == "订单号,买家会员名,下单时间,实付金额,订单状态");
+  // The corpus's code-page dump (4-byte sequences included) is GB18030 too.
+  Outcome cp = read_chunked(weird("test_gb18030.csv"), 0);
+  CHECK(cp.stats.encoding == "GB18030 (detected)");
+  // Shift_JIS and broken UTF-8 must not come out as Chinese: rows 10 and 3.
+  Outcome sj = read_all_ways(weird("shift_jis.csv"));
+  REQUIRE_FALSE(sj.ok);
+  CHECK(sj.code == "invalid_utf8");
+  CHECK(sj.line == 1);
+  CHECK(contains(sj.message, "does not read as Chinese text in GB18030"));
+  Outcome iu = read_chunked(weird("invalid_utf.csv"), 0);
+  CHECK(iu.code == "invalid_utf8");
+}
+
+TEST_CASE("bad-input row 6: GB18030 trail bytes | and \\ stay inside their characters", "[csv][matrix]") {
+  CsvOptions opt;
+  opt.encoding = "gb18030";
+  std::string gb = slurp(std::string(CUSTLENS_SOURCE_DIR) + "/tests/data/encoding/gb18030_pipe.csv");
+  std::string want = slurp(std::string(CUSTLENS_SOURCE_DIR) + "/tests/data/encoding/gb18030_pipe.utf8.csv");
+  Outcome g = read_all_ways(gb, opt);
+  REQUIRE(g.ok);
+  CHECK(g.stats.delimiter_name == "|");
+  CHECK(g.stats.encoding == "GB18030 (chosen)");
+  Outcome u = read_chunked(want, 0);
+  REQUIRE(u.ok);
+  CHECK(g.columns.size() == 3);
+  CHECK(g.rows == u.rows);
+  size_t cells = 0;
+  for (const auto& r : g.rows) cells += r.size();
+  CHECK(cells >= 252 / 3);
+}
+
+TEST_CASE("bad-input row 7: a GB18030 character across a chunk boundary", "[csv][matrix]") {
+  std::string gbk = slurp(std::string(CUSTLENS_SOURCE_DIR) + "/tests/data/encoding/cn_shop_orders.gbk.csv");
+  check_every_split(gbk, 0);
+  // Past the sniff window, where the decoder itself sees the split.
+  std::string big = gbk;
+  std::string line = gbk.substr(gbk.find("\r\n") + 2);
+  while (big.size() < CsvReader::kSniffBytes + 4096) big += line;
+  std::string want = describe(read_chunked(big, 0));
+  for (size_t at = CsvReader::kSniffBytes; at < CsvReader::kSniffBytes + 200; ++at) {
+    INFO("split at " << at);
+    REQUIRE(describe(read_parts(big, {at})) == want);
+  }
+}
+
+TEST_CASE("bad-input row 8: UTF-16LE with BOM, TAB-delimited", "[csv][matrix]") {
+  Outcome o = read_all_ways(weird("utf16.csv"));
+  REQUIRE(o.ok);
+  CHECK(o.stats.encoding == "UTF-16LE (BOM)");
+  CHECK(o.columns == V({"name", "age"}));
+  CHECK(o.rows.size() == 20);
+}
+
+TEST_CASE("bad-input row 9: windows-1252 is an error until chosen, then 12 x 2 with the euro", "[csv][matrix]") {
+  Outcome e = read_all_ways(weird("latin1.csv"));
+  REQUIRE_FALSE(e.ok);
+  CHECK(e.code == "invalid_utf8");
+  CHECK(e.line == 2);
+  CHECK(contains(e.message, "windows-1252"));
+  CsvOptions opt;
+  opt.encoding = "windows-1252";
+  Outcome o = read_all_ways(weird("latin1.csv"), opt);
+  REQUIRE(o.ok);
+  CHECK(o.stats.encoding == "windows-1252 (chosen)");
+  CHECK(o.rows.size() == 12);
+  CHECK(o.rows[0][0] == "Jos\xC3\xA9 \xC3\x81lvarez");
+  Outcome euro = read_chunked("name,price\nx,\x80" "5\n", 0, opt);
+  REQUIRE(euro.ok);
+  CHECK(euro.rows[0][1] == "\xE2\x82\xAC" "5");
+  CsvOptions bad;
+  bad.encoding = "shift_jis";
+  Outcome sj = read_chunked(weird("shift_jis.csv"), 0, bad);
+  CHECK(sj.code == "unsupported_encoding");
+}
+
+TEST_CASE("bad-input row 11: workbooks, PDFs and gzip are named, not read", "[csv][matrix]") {
+  struct Case { std::string bytes, says; };
+  for (const Case& c : {Case{std::string("PK\x03\x04rest", 8), "Excel workbook (xlsx)"},
+                        Case{std::string("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8), "old Excel workbook (xls)"},
+                        Case{"%PDF-1.7\n", "PDF document"}, Case{std::string("\x1F\x8B\x08\x00", 4), "gzip"}}) {
+    Outcome o = read_all_ways(c.bytes);
+    REQUIRE_FALSE(o.ok);
+    CHECK(o.code == "not_csv");
+    CHECK(contains(o.message, c.says));
+  }
+}
+
 TEST_CASE("matrix 7: a multi-byte UTF-8 character across a chunk boundary", "[csv]") {
   // 2-, 3- and 4-byte characters in every position of a field: every split point cuts
   // one of them somewhere.
