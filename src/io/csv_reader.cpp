@@ -12,6 +12,48 @@
 
 namespace custlens {
 
+namespace {
+
+constexpr char kFullwidthSep = '\x1F';  // the unit separator stands in for "，"
+constexpr char kNoQuote = '\x1E';       // a quote byte that never comes: no quoting
+constexpr std::string_view kFullwidthComma = "\xEF\xBC\x8C";
+
+std::string map_fullwidth(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t at = 0;;) {
+    size_t k = text.find(kFullwidthComma, at);
+    out.append(text.substr(at, k == std::string_view::npos ? std::string_view::npos : k - at));
+    if (k == std::string_view::npos) break;
+    out += kFullwidthSep;
+    at = k + kFullwidthComma.size();
+  }
+  return out;
+}
+
+// True when every non-blank line of the sample holds the same number (>= 1) of "，" and the
+// sample has no ASCII quote: then "，" is the delimiter, not text (bad-input row 28).
+bool fullwidth_comma_lines(std::string_view s) {
+  if (s.find('"') != std::string_view::npos || s.find(kFullwidthSep) != std::string_view::npos) return false;
+  size_t want = 0, lines = 0;
+  while (!s.empty()) {
+    size_t eol = s.find_first_of("\r\n");
+    std::string_view line = s.substr(0, eol);
+    if (!trim(line).empty()) {
+      size_t n = 0;
+      for (size_t k = line.find(kFullwidthComma); k != std::string_view::npos; k = line.find(kFullwidthComma, k + 3)) ++n;
+      if (n == 0 || (lines && n != want)) return false;
+      want = n;
+      ++lines;
+    }
+    if (eol == std::string_view::npos) break;
+    s.remove_prefix(eol + 1);
+  }
+  return lines >= 2;
+}
+
+}  // namespace
+
 std::string describe_lines(const Tally& t) {
   std::string s = t.lines.size() == 1 && t.count == 1 ? "line " : "lines ";
   for (size_t i = 0; i < t.lines.size(); ++i) {
@@ -467,6 +509,7 @@ size_t percent_of_lines_with(std::string_view s, char b) {
 std::string delimiter_name(const Dialect& d) {
   if (d.whitespace) return "whitespace";
   if (!d.has_delimiter) return "none";
+  if (d.delimiter == kFullwidthSep) return "\xEF\xBC\x8C";
   switch (d.delimiter) {
     case '\t': return "tab";
     default: return std::string(1, d.delimiter);
@@ -798,9 +841,27 @@ void CsvReader::feed_decoded(const char* p, size_t n, bool last) {
   decoded_.clear();
   if (n) dec_->decode(p, n, decoded_);
   if (last) dec_->finish(decoded_);
-  tok_->feed(decoded_.data(), decoded_.size(), *rows_);  // the text before a bad byte first
-  check_token_error();
+  to_tokenizer(decoded_.data(), decoded_.size());  // the text before a bad byte first
   check_decoder();
+}
+
+void CsvReader::to_tokenizer(const char* p, size_t n) {
+  if (fullwidth_) {
+    // "，" is EF BC 8C: a chunk may end inside it, so up to two bytes wait for the next.
+    fw_text_.assign(fw_pending_);
+    fw_text_.append(p, n);
+    size_t keep = 0;
+    size_t len = fw_text_.size();
+    if (len >= 1 && uint8_t(fw_text_[len - 1]) == 0xEF) keep = 1;
+    else if (len >= 2 && uint8_t(fw_text_[len - 2]) == 0xEF && uint8_t(fw_text_[len - 1]) == 0xBC) keep = 2;
+    fw_pending_.assign(fw_text_, len - keep, keep);
+    fw_text_.resize(len - keep);
+    fw_text_ = map_fullwidth(fw_text_);
+    tok_->feed(fw_text_.data(), fw_text_.size(), *rows_);
+  } else {
+    tok_->feed(p, n, *rows_);
+  }
+  check_token_error();
 }
 
 void CsvReader::check_decoder() {
@@ -975,6 +1036,14 @@ void CsvReader::start(bool at_eof) {
       throw InputError(e.code, e.message + " (reading the file as \"" + stats_.delimiter_name + "\"-separated)",
                        e.line, e.column, e.byte);
     }
+    if (best.modal < 2 && fullwidth_comma_lines(head)) {
+      fullwidth_ = true;
+      stats_.fullwidth_comma = true;
+      Dialect f = dialect();
+      f.delimiter = kFullwidthSep;
+      f.quote = kNoQuote;  // a hand-made file: quotes are text
+      best = try_dialect(f, map_fullwidth(head), head_is_all, first_line, skip);
+    }
     if (best.modal < 2) {
       // Whitespace-aligned text (fixed-width exports): consistent columns split on blanks.
       Dialect w = dialect();
@@ -1005,8 +1074,7 @@ void CsvReader::start(bool at_eof) {
   }
   tok_ = new Tokenizer(d, first_line, skip);
   rows_ = new Rows(*this, width, opt_.header, opt_.header_line, d.has_delimiter && !d.whitespace ? d.delimiter : '\t');
-  tok_->feed(sample_.data() + skip, sample_.size() - size_t(skip), *rows_);
-  check_token_error();
+  to_tokenizer(sample_.data() + skip, sample_.size() - size_t(skip));
   sample_.clear();
   sample_.shrink_to_fit();
 }
@@ -1021,8 +1089,7 @@ void CsvReader::feed(const char* p, size_t n) {
     if (dec_) {
       feed_decoded(p, n, false);
     } else {
-      tok_->feed(p, n, *rows_);
-      check_token_error();
+      to_tokenizer(p, n);
     }
   } catch (const InputError&) {
     sync_stats();  // the report shows what was read up to the error
@@ -1104,6 +1171,9 @@ std::vector<Notice> CsvReader::notices() const {
   n = st.stray_quotes.count;
   add("stray_quotes", st.stray_quotes,
       counted(n, "quote inside an unquoted field kept literally", "quotes inside unquoted fields kept literally"));
+  if (st.fullwidth_comma)
+    out.push_back({"fullwidth_comma_delimiter",
+                   "fullwidth comma \"\xEF\xBC\x8C\" used as the delimiter (it separates the fields on every line)", 1, {}});
   n = st.replaced_bytes.count;
   add("replaced_invalid_bytes", st.replaced_bytes,
       counted(n, "invalid byte sequence replaced with U+FFFD (\xEF\xBF\xBD)", "invalid byte sequences replaced with U+FFFD (\xEF\xBF\xBD)"));

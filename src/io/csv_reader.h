@@ -195,6 +195,7 @@ struct CsvStats {
   Tally nul_bytes;
   Tally stray_quotes;
   Tally unescaped_quotes;     ///< records with quotes kept as text by lenient quotes
+  bool fullwidth_comma = false;  ///< the delimiter is "，" (U+FF0C), used on every line
   uint64_t line_endings[kLineEndingKinds] = {};
   std::string encoding;       ///< "UTF-8", "UTF-8 (BOM)", "GB18030 (detected)", "UTF-16LE (BOM)", "windows-1252 (chosen)"
   std::string encoding_source;  ///< how it was decided: "valid UTF-8", "BOM", "detected: …", "option"
@@ -233,6 +234,7 @@ class CsvReader {
   void check_token_error();
   void check_decoder();
   void feed_decoded(const char* p, size_t n, bool last);
+  void to_tokenizer(const char* p, size_t n);
   void sync_stats();
 
   CsvOptions opt_;
@@ -246,6 +248,10 @@ class CsvReader {
   std::unique_ptr<Decoder> dec_;  // files that are not UTF-8, or replace_invalid: bytes -> UTF-8 first
   std::string decoded_;
   std::string not_utf8_hint_;     // what to tell the user when a byte is not UTF-8
+  // Hand-made Chinese files may separate fields with the fullwidth comma "，" (U+FF0C) on
+  // every line (bad-input row 28): it is mapped to one byte the tokenizer splits on.
+  bool fullwidth_ = false;
+  std::string fw_text_, fw_pending_;
 };
 
 /// True when a cell reads as a number or a date (used to tell a header row from data).

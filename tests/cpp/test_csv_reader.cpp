@@ -670,6 +670,34 @@ TEST_CASE("bad-input row 11: workbooks, PDFs and gzip are named, not read", "[cs
   }
 }
 
+TEST_CASE("bad-input row 28: a fullwidth comma used on every line is the delimiter", "[csv][matrix]") {
+  const std::string fw = "\xEF\xBC\x8C";  // ，
+  std::string data = "订单号" + fw + "客户" + fw + "金额\r\n" + "A1" + fw + "张伟" + fw + "12.50\r\n" + "A2" + fw + "王芳" +
+                     fw + "8.00\r\n";
+  Outcome o = read_all_ways(data);
+  REQUIRE(o.ok);
+  CHECK(o.columns == V({"订单号", "客户", "金额"}));
+  REQUIRE(o.rows.size() == 2);
+  CHECK(o.rows[1] == V({"A2", "王芳", "8.00"}));
+  CHECK(o.stats.delimiter_name == fw);
+  CHECK(o.has_notice("fullwidth_comma_delimiter"));
+  check_every_split(data, 0);
+  // Past the sniff window, a "，" cut by a chunk boundary.
+  std::string big = data;
+  while (big.size() < CsvReader::kSniffBytes + 512) big += "A3" + fw + "李娜" + fw + "1.00\r\n";
+  std::string want = describe(read_chunked(big, 0));
+  for (size_t at = CsvReader::kSniffBytes; at < CsvReader::kSniffBytes + 40; ++at) {
+    INFO("split at " << at);
+    REQUIRE(describe(read_parts(big, {at})) == want);
+  }
+  // Not on every line: it is text, in a one-column file.
+  Outcome t = read_all_ways("备注\n好" + fw + "很好\n一般\n");
+  REQUIRE(t.ok);
+  CHECK(t.columns.size() == 1);
+  CHECK(t.rows[0][0] == "好" + fw + "很好");
+  CHECK_FALSE(t.has_notice("fullwidth_comma_delimiter"));
+}
+
 TEST_CASE("matrix 7: a multi-byte UTF-8 character across a chunk boundary", "[csv]") {
   // 2-, 3- and 4-byte characters in every position of a field: every split point cuts
   // one of them somewhere.
