@@ -1,0 +1,109 @@
+// Bad-input rows through the whole engine (load options as JSON, the report's format and
+// warnings), where test_csv_reader.cpp checks the reader alone.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "api/engine.h"
+
+using nlohmann::json;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  INFO("reading " << path);
+  REQUIRE(in.good());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string encoding_file(const std::string& name) {
+  return slurp(std::string(CUSTLENS_SOURCE_DIR) + "/tests/data/encoding/" + name);
+}
+
+struct Run {
+  custlens::Engine engine;
+  json load(const std::string& csv, const json& options = json::object(), size_t chunk = 7) {
+    json r = json::parse(engine.begin_load("orders", options.dump()));
+    if (!r["ok"]) return r;
+    for (size_t off = 0; off < csv.size(); off += chunk) {
+      r = json::parse(engine.feed(csv.data() + off, std::min(chunk, csv.size() - off)));
+      if (!r["ok"]) return r;
+    }
+    return json::parse(engine.end_load());
+  }
+  json analyze() { return json::parse(engine.analyze("{}")); }
+};
+
+json metrics(const json& report) {
+  json m;
+  for (auto& [id, v] : report["metrics"].items()) m[id] = v["value"];
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("bad-input row 5: a GBK shop export gives the numbers of its UTF-8 twin, with no options", "[matrix][engine]") {
+  Run gbk, utf8;
+  json g = gbk.load(encoding_file("cn_shop_orders.gbk.csv"));
+  json u = utf8.load(encoding_file("cn_shop_orders.utf8.csv"));
+  REQUIRE(g["ok"]);
+  REQUIRE(u["ok"]);
+  CHECK(g["file"]["format"]["encoding"] == "GB18030 (detected)");
+  CHECK(g["file"]["format"]["preview"][1] == "T2024082001,张伟,2024年8月20日,\"￥1,234.50\",交易成功");
+  CHECK(g["file"]["mapping"] == u["file"]["mapping"]);
+  json rg = gbk.analyze(), ru = utf8.analyze();
+  CHECK(metrics(rg) == metrics(ru));
+  CHECK(metrics(rg)["revenue"].get<double>() == Approx(5040.9));
+  CHECK(metrics(rg)["orders"] == 7);    // 交易关闭 is not a sale
+  CHECK(metrics(rg)["customers"] == 4);
+  CHECK(rg["period"]["first_date"] == "2024-08-20");
+}
+
+TEST_CASE("bad-input rows 3, 9, 17, 19, 24: the reading choices as load options", "[matrix][engine]") {
+  const std::string head = "order_id,customer_id,order_date,amount\n";
+  // Row 3: one bad byte; strict names line and column, replace counts it.
+  std::string bad = head + "1,ann\xFF,2024-01-05,10\n2,bob,2024-01-06,20\n";
+  Run strict;
+  json e = strict.load(bad);
+  REQUIRE_FALSE(e["ok"]);
+  CHECK(e["error"]["code"] == "invalid_utf8");
+  CHECK(e["error"]["line"] == 2);
+  CHECK(e["error"]["column"] == 2);
+  Run replace;
+  json r = replace.load(bad, {{"invalid", "replace"}});
+  REQUIRE(r["ok"]);
+  bool warned = false;
+  for (auto& w : r["file"]["warnings"]) warned |= w["code"] == "replaced_invalid_bytes" && w["count"] == 1;
+  CHECK(warned);
+  CHECK(r["file"]["rows_used"] == 2);
+  // Row 9: windows-1252 on request.
+  Run cp;
+  json c = cp.load(head + "1,Jos\xE9,2024-01-05,\x80" "5\n", {{"encoding", "windows-1252"}});
+  REQUIRE(c["ok"]);
+  CHECK(c["file"]["format"]["encoding"] == "windows-1252 (chosen)");
+  // Rows 17 and 19: quoting dialects.
+  Run lenient;
+  REQUIRE(lenient.load(head + "1,\"ann \"the\" buyer\",2024-01-05,10\n", {{"quotes", "lenient"}})["ok"]);
+  Run backslash;
+  REQUIRE(backslash.load(head + "1,\"O\\\"Brien\",2024-01-05,10\n", {{"escape", "backslash"}})["ok"]);
+  // Row 24: the header line named by the user.
+  Run header;
+  json h = header.load("Export 2024\nshop: x\n" + head + "1,ann,2024-01-05,10\n", {{"headerLine", 3}});
+  REQUIRE(h["ok"]);
+  CHECK(h["file"]["rows_used"] == 1);
+  CHECK(h["file"]["rows_skipped"] == 2);
+  CHECK(h["file"]["format"]["header_source"] == "option (line 3)");
+  // Wrong values are refused, not guessed.
+  Run opts;
+  CHECK(opts.load(head, {{"quotes", "loose"}})["error"]["code"] == "bad_options");
+  CHECK(opts.load(head, {{"escape", 1}})["error"]["code"] == "bad_options");
+  CHECK(opts.load(head, {{"headerLine", 0}})["error"]["code"] == "bad_options");
+  CHECK(opts.load(head, {{"invalid", "drop"}})["error"]["code"] == "bad_options");
+  CHECK(opts.load(head + "1,a,2024-01-05,1\n", {{"encoding", "shift_jis"}})["error"]["code"] == "unsupported_encoding");
+}
