@@ -165,10 +165,11 @@ function show(res) {
   state.page = 0;
   render();
   const rows = state.fileReports.reduce((a, f) => a + f.rows_read, 0);
+  const transcoded = state.fileReports.filter((f) => /detected|chosen/.test(f.format?.encoding ?? ''));
   $('status').textContent = state.i18n.t('ready', {
     files: state.fileReports.map((f) => visible(f.name)).join(', '),
     rows: state.i18n.integer(rows),
-  });
+  }) + transcoded.map((f) => ' ' + state.i18n.t('encodingNote', { file: visible(f.name), encoding: f.format.encoding })).join('');
   document.body.dataset.ready = String(Date.now());
 }
 

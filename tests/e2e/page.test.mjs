@@ -133,6 +133,21 @@ test('the language switch shows the page in Chinese, numbers formatted for it', 
   assert.equal(await page.locator('#kpis-title').textContent(), 'Indicators');
 });
 
+test('a GBK export from a Chinese shop: detected, previewed, and the numbers of its UTF-8 twin', async () => {
+  const gbk = join(root, 'tests', 'data', 'encoding', 'cn_shop_orders.gbk.csv');
+  const want = cli(join(root, 'tests', 'data', 'encoding', 'cn_shop_orders.utf8.csv'));
+  const stamp = await readyStamp();
+  await page.locator('#files').setInputFiles(gbk);
+  await waitReady(stamp);
+  for (const id of ['revenue', 'orders', 'customers'])
+    assert.equal(Number(await cardValue(id)), want.metrics[id].value, id);
+  assert.match(await page.locator('#status').textContent(), /GB18030 \(detected\)/);
+  const reading = await page.locator('#reading').textContent();
+  assert.match(reading, /GB18030 \(detected\)/);
+  assert.ok(reading.includes('T2024082001,张伟,2024年8月20日'), 'the decoded preview');
+  assert.ok((await page.locator('#customer-table').textContent()).includes('张伟'));
+});
+
 test('user text is shown as text: XSS payloads, bidi controls; the download escapes formulas', async () => {
   const evil = join(work, 'evil.csv');
   writeFileSync(evil, [
