@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "error.h"
+#include "io/normalize.h"
 
 namespace custlens {
 
@@ -25,6 +26,25 @@ std::string column_label(const std::vector<std::string>& columns, int c) {
   return c >= 0 ? "column " + std::to_string(c + 1) + " \"" + columns[size_t(c)] + "\"" : "";
 }
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// How Excel's General format shows a number too wide for its cell: one digit, optional
+// decimals (',' in some locales), E, a sign and at least two exponent digits: `1.23457E+17`,
+// `4.5E+06`, `1E+15`. The first two bytes reject ordinary ids (`536365`, `C81243354`) at once.
+bool looks_scientific(std::string_view s) {
+  if (s.size() < 5 || s[0] < '1' || s[0] > '9') return false;
+  size_t i = 1;
+  if (s[i] == '.' || s[i] == ',') {
+    size_t b = ++i;
+    while (i < s.size() && is_digit(s[i])) ++i;
+    if (i == b) return false;
+  }
+  if (i + 4 > s.size() || (s[i] != 'E' && s[i] != 'e') || (s[i + 1] != '+' && s[i + 1] != '-')) return false;
+  size_t b = i += 2;
+  while (i < s.size() && is_digit(s[i])) ++i;
+  return i == s.size() && i - b >= 2;
+}
+
 }  // namespace
 
 OrdersLoader::OrdersLoader(OrdersTable& table, std::string file_name, OrderLoadOptions opt)
@@ -36,6 +56,8 @@ OrdersLoader::OrdersLoader(OrdersTable& table, std::string file_name, OrderLoadO
   mark_customers_ = t_.customer_count();
   mark_customer_arena_ = t_.customer_key_arena.size();
   mark_key_arena_ = t_.order_key_arena.size();
+  mark_match_ = t_.customer_match.size();
+  mark_match_arena_ = t_.customer_match_arena.size();
   if (t_.statuses.size() == 0) t_.statuses.intern("");
   if (t_.currencies.size() == 0) t_.currencies.intern("");
   mark_statuses_ = t_.statuses.size();
@@ -70,6 +92,8 @@ void OrdersLoader::rollback() {
   cut(t_.customer_key_at, mark_customers_);
   cut(t_.customer_key_len, mark_customers_);
   t_.customer_key_arena.resize(std::min(t_.customer_key_arena.size(), mark_customer_arena_));
+  cut(t_.customer_match, mark_match_);
+  t_.customer_match_arena.resize(std::min(t_.customer_match_arena.size(), mark_match_arena_));
   // The sorted id lists may already hold this file's ids (when a check after grouping failed).
   auto drop = [](std::vector<std::pair<uint64_t, uint32_t>>& v, uint32_t from) {
     v.erase(std::remove_if(v.begin(), v.end(), [&](const auto& p) { return p.second >= from; }), v.end());
@@ -188,6 +212,23 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
   row_hashes_.emplace_back(row_hash, uint32_t(line));  // taken back if the row becomes a line
   row_hash_ = row_hash;
 
+  // Ids first: their Excel damage is reported for every row, used or not.
+  std::string_view order_key = c_order_ >= 0 ? clean_id(f[c_order_]) : std::string_view();
+  std::string_view customer_key = c_customer_ >= 0 ? clean_id(f[c_customer_]) : std::string_view();
+  // (The checks that reject ordinary ids, inline: this runs twice per row.)
+  auto suspect = [](std::string_view cell, std::string_view id) {
+    return id.data() != cell.data() ||
+           (uint8_t(id[0] - '1') < 9 && id.size() >= 5 && (id[1] == '.' || id[1] == ',' || (id[1] | 0x20) == 'e'));
+  };
+  const bool suspect_order = !order_key.empty() && suspect(f[c_order_], order_key);
+  const bool suspect_customer = !customer_key.empty() && suspect(f[c_customer_], customer_key);
+  if (suspect_order || suspect_customer) {
+    uint64_t markers = 0;
+    if (suspect_order) note_id(f[c_order_], order_key, line, scientific_order_ids_, markers);
+    if (suspect_customer) note_id(f[c_customer_], customer_key, line, scientific_customer_ids_, markers);
+    if (markers) text_markers_.add(line), text_marker_ids_ += markers;
+  }
+
   // Date.
   std::string_view date_cell = trim(f[c_date_]);
   RawDate raw;
@@ -302,10 +343,37 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
   std::string_view ch = c_channel_ >= 0 ? trim(f[c_channel_]) : std::string_view();
   pd.channel_id = ch.empty() ? Interner::kNone : t_.channels.intern(ch);
 
-  std::string_view order_key = c_order_ >= 0 ? clean_id(f[c_order_]) : std::string_view();
   if (c_order_ >= 0 && order_key.empty()) no_order_id_.add(line);
-  std::string_view customer_key = c_customer_ >= 0 ? clean_id(f[c_customer_]) : std::string_view();
   add_line(pd, order_key, customer_key);
+}
+
+// Bad-input row 34: the key of a non-ASCII customer id (out of add_line, which ASCII ids take
+// alone). When it differs from the id, the id as written is kept for the customer's name.
+std::string_view OrdersLoader::unicode_customer_key(std::string_view id, uint32_t order, uint64_t line) {
+  bool invisible = false;
+  std::string_view key = normalize_key_into(id, key_buf_, &invisible);
+  if (key.data() == id.data()) return id;
+  key = trim(key);  // NFKC makes no-break and ideographic spaces plain spaces
+  if (invisible) invisible_ids_.add(line);
+  if (key.empty()) return key;  // nothing visible: a guest
+  customer_spelling_.push_back({order - uint32_t(mark_orders_), uint32_t(customer_arena_.size()), uint32_t(id.size())});
+  customer_arena_.append(id.data(), id.size());
+  return key;
+}
+
+// Bad-input row 33: ids stay text as written; Excel's damage is only reported.
+void OrdersLoader::note_id(std::string_view cell, std::string_view id, uint64_t line, Tally& scientific,
+                           uint64_t& markers) {
+  if (looks_scientific(id)) scientific.add(line);
+  if (id.data() == cell.data()) return;  // nothing was cut off the front: no marker (the usual case)
+  std::string_view t = trim(cell);
+  if (id.data() == t.data()) return;  // only spaces
+  ++markers;
+  for (size_t i = 0; i < 4 && i < t.size() && t.data() + i < id.data(); ++i) {
+    if (t[i] == '\'') marker_kinds_ |= 1;
+    if (t[i] == '`') marker_kinds_ |= 2;
+    if (t[i] == '=') marker_kinds_ |= 4;
+  }
 }
 
 // The line joins the order of the line before it, or starts a new order. Orders whose ids
@@ -346,12 +414,22 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
     }
     started_without_amount_.push_back(pd.amount_missing);
     if (pd.refund_bad) bad_refund_lines_.push_back(uint32_t(t_.lines()));
-    // The customer's dense id is given when the file ends (group_customers).
-    std::string_view ck = customer_key;
+    // The customer's dense id is given when the file ends (group_customers), by the id's
+    // matching key. An id that id_key packs exactly (even key) is ASCII, hence its own key:
+    // only hashed ids are looked at again, and only non-ASCII ones normalised. (One id_key
+    // call site, so that it stays inlined: a loop of at most two turns.)
+    std::string_view ck = customer_key, key = ck;
+    uint64_t hash;
+    for (;;) {
+      hash = key.empty() ? 0 : id_key(key.data(), key.size());
+      if (id_key_exact(hash) || key.data() != ck.data() || is_ascii(ck)) break;
+      key = unicode_customer_key(ck, order, pd.line);
+      if (key.data() == ck.data()) break;
+    }
     customer_at_.push_back(uint32_t(customer_arena_.size()));
-    customer_len_.push_back(uint32_t(ck.size()));
-    customer_hash_.push_back(ck.empty() ? 0 : id_key(ck.data(), ck.size()));
-    customer_arena_.append(ck.data(), ck.size());
+    customer_len_.push_back(uint32_t(key.size()));
+    customer_hash_.push_back(hash);
+    customer_arena_.append(key.data(), key.size());
     t_.order_customer.push_back(Interner::kNone);
     t_.order_status.push_back(pd.status_id);
     if (pd.refund_ambiguous) pending_refunds_.push_back({order, pd.refund_alt});
@@ -573,7 +651,14 @@ void OrdersLoader::group_orders() {
 void OrdersLoader::group_customers() {
   const uint32_t first = uint32_t(mark_orders_);
   const uint32_t n = uint32_t(t_.orders()) - first;
+  // key(i): the matching key of order i's customer id; written(i): the id as written.
   auto key = [&](uint32_t i) { return std::string_view(customer_arena_).substr(customer_at_[i], customer_len_[i]); };
+  auto written = [&](uint32_t i) {
+    auto it = std::lower_bound(customer_spelling_.begin(), customer_spelling_.end(), i,
+                               [](const Spelling& sp, uint32_t x) { return sp.order < x; });
+    if (it == customer_spelling_.end() || it->order != i) return key(i);
+    return std::string_view(customer_arena_).substr(it->at, it->len);
+  };
   // (hash, order) of the live orders with a customer id, sorted: equal ids become neighbours.
   std::vector<std::pair<uint64_t, uint32_t>> pairs;
   pairs.reserve(n);
@@ -594,7 +679,7 @@ void OrdersLoader::group_customers() {
     uint64_t h = customer_hash_[l];
     while (j < known.size() && known[j].first < h) ++j;
     for (size_t k = j; k < known.size() && known[k].first == h && id_of[l] == Interner::kNone; ++k)
-      if (id_key_exact(h) || t_.customer_name(known[k].second) == key(l)) id_of[l] = known[k].second;
+      if (id_key_exact(h) || t_.customer_key(known[k].second) == key(l)) id_of[l] = known[k].second;
     if (id_of[l] == Interner::kNone) fresh.push_back(l);
   }
   // (fresh is in hash order; first appearance is order index order)
@@ -606,14 +691,21 @@ void OrdersLoader::group_customers() {
       if (is_fresh[i]) fresh.push_back(i);
   }
   const uint32_t first_new = uint32_t(t_.customer_count());
+  // A new customer is named by its id as first written, and keeps its key if that differs.
   for (uint32_t l : fresh) {
     id_of[l] = uint32_t(t_.customer_count());
+    std::string_view name = customer_spelling_.empty() ? key(l) : written(l);
     t_.customer_key_at.push_back(uint64_t(t_.customer_key_arena.size()));
-    t_.customer_key_len.push_back(customer_len_[l]);
-    t_.customer_key_arena.append(key(l));
+    t_.customer_key_len.push_back(uint32_t(name.size()));
+    t_.customer_key_arena.append(name);
+    if (name.data() != key(l).data()) {
+      t_.customer_match.push_back({id_of[l], customer_len_[l], uint64_t(t_.customer_match_arena.size())});
+      t_.customer_match_arena.append(key(l));
+    }
   }
   for (uint32_t i = 0; i < n; ++i)
     if (leader_of[i] != Interner::kNone) t_.order_customer[first + i] = id_of[leader_of[i]];
+  count_merged_spellings(leader_of, id_of, written);
   // The new ids in key order: the leaders are sorted by key, and leaders with equal keys are
   // in order of appearance, as their ids are.
   std::vector<std::pair<uint64_t, uint32_t>> added;
@@ -633,6 +725,55 @@ void OrdersLoader::group_customers() {
   customer_at_ = {};
   customer_len_ = {};
   customer_hash_ = {};
+  customer_spelling_ = {};
+}
+
+// Bad-input row 34: ids written differently that share a key were merged on purpose; each
+// distinct spelling other than its customer's name is counted once, at its first line. Only
+// ids whose key differs from their text can differ from their customer's name: a file and a
+// table of ASCII ids skip this.
+template <class Written>
+void OrdersLoader::count_merged_spellings(const std::vector<uint32_t>& leader_of, const std::vector<uint32_t>& id_of,
+                                          Written written) {
+  if (customer_spelling_.empty() && t_.customer_match.empty()) return;
+  const uint32_t first = uint32_t(mark_orders_);
+  const uint32_t n = uint32_t(t_.orders()) - first;
+  std::vector<uint8_t> has_key(t_.customer_count(), 0);
+  for (const auto& m : t_.customer_match) has_key[m.customer] = 1;
+  struct Variant {
+    uint32_t customer;
+    std::string_view text;
+    uint32_t order;
+  };
+  std::vector<Variant> variants;
+  size_t sp = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    while (sp < customer_spelling_.size() && customer_spelling_[sp].order < i) ++sp;
+    const bool spelled = sp < customer_spelling_.size() && customer_spelling_[sp].order == i;
+    if (leader_of[i] == Interner::kNone) continue;
+    const uint32_t c = id_of[leader_of[i]];
+    if (!spelled && !has_key[c]) continue;
+    std::string_view text = written(i);
+    if (text != t_.customer_name(c)) variants.push_back({c, text, i});
+  }
+  if (variants.empty()) return;
+  std::sort(variants.begin(), variants.end(), [](const Variant& a, const Variant& b) {
+    return a.customer != b.customer ? a.customer < b.customer : a.text != b.text ? a.text < b.text : a.order < b.order;
+  });
+  std::vector<uint32_t> first_orders;  // the first order of each distinct spelling
+  for (size_t k = 0; k < variants.size(); ++k)
+    if (k == 0 || variants[k].customer != variants[k - 1].customer || variants[k].text != variants[k - 1].text)
+      first_orders.push_back(variants[k].order);
+  // Their first lines.
+  std::vector<uint32_t> line_of(n, 0);
+  for (size_t i = t_.lines(); i-- > mark_lines_;) {
+    uint32_t o = t_.line_order[i];
+    if (o >= first) line_of[o - first] = t_.line_number[i];
+  }
+  std::vector<uint32_t> lines;
+  for (uint32_t o : first_orders) lines.push_back(line_of[o]);
+  std::sort(lines.begin(), lines.end());
+  for (uint32_t l : lines) merged_spellings_.add(l);
 }
 
 void OrdersLoader::resolve_dates() {
@@ -782,6 +923,39 @@ const FileReport& OrdersLoader::finish() {
                                 std::to_string(no_order_id_.count) +
                                     " row(s) have no order id; each is taken as an order of its own",
                                 no_order_id_.count, no_order_id_.lines});
+  auto scientific = [&](const Tally& t, int c) {
+    if (!t) return;
+    report_.warnings.push_back({"ids_in_scientific_notation",
+                                "column " + columns_[size_t(c)] + " has " + std::to_string(t.count) +
+                                    " value(s) in scientific notation (" + describe_lines(t) +
+                                    "): Excel may have cut digits; export the column as text",
+                                t.count, t.lines});
+  };
+  scientific(scientific_order_ids_, c_order_);
+  scientific(scientific_customer_ids_, c_customer_);
+  if (text_markers_) {
+    std::string kinds;
+    for (auto [bit, text] : {std::pair<int, const char*>{1, "'"}, {2, "`"}, {4, "=\"…\""}})
+      if (marker_kinds_ & bit) kinds += std::string(kinds.empty() ? "" : " or ") + text;
+    report_.warnings.push_back({"id_text_markers",
+                                std::to_string(text_marker_ids_) + " id(s) had Excel's text marker " + kinds +
+                                    " removed (" + describe_lines(text_markers_) + "); the ids are read without it",
+                                text_marker_ids_, text_markers_.lines});
+  }
+  if (merged_spellings_)
+    report_.warnings.push_back({"customer_ids_merged",
+                                std::to_string(merged_spellings_.count) +
+                                    " customer id(s) were merged with another written differently (Unicode "
+                                    "normalisation): " + describe_lines(merged_spellings_) +
+                                    "; the customer keeps the spelling seen first",
+                                merged_spellings_.count, merged_spellings_.lines});
+  if (invisible_ids_)
+    report_.warnings.push_back({"invisible_characters_in_ids",
+                                std::to_string(invisible_ids_.count) +
+                                    " customer id(s) contain invisible characters (bidi controls, zero-width "
+                                    "characters, soft hyphens): kept in the id, ignored when matching customers (" +
+                                    describe_lines(invisible_ids_) + ")",
+                                invisible_ids_.count, invisible_ids_.lines});
   if (currency_mismatch_)
     report_.warnings.push_back({"currency_mismatch",
                                 std::to_string(currency_mismatch_.count) +

@@ -2,6 +2,7 @@
 // row accounted for per file. Parsing happens once, here; analysis reads only arrays.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -74,8 +75,27 @@ class OrdersTable {
   std::vector<uint32_t> customer_key_len;
   std::vector<std::pair<uint64_t, uint32_t>> customer_keys;  ///< (id_key, customer id), sorted
   size_t customer_count() const { return customer_key_at.size(); }
+  /// The id as first written (byte-exact: what the customer tables show).
   std::string_view customer_name(uint32_t c) const {
     return std::string_view(customer_key_arena).substr(size_t(customer_key_at[c]), customer_key_len[c]);
+  }
+  /// Customers are matched by the normalised key of their id (io/normalize.h: NFKC, invisible
+  /// characters dropped). Only the few whose key differs from their name keep it here, sorted
+  /// by customer: ASCII ids cost nothing.
+  struct CustomerMatchKey {
+    uint32_t customer;
+    uint32_t len;
+    uint64_t at;  ///< in customer_match_arena
+  };
+  std::string customer_match_arena;
+  std::vector<CustomerMatchKey> customer_match;
+  /// The key customer c is matched by.
+  std::string_view customer_key(uint32_t c) const {
+    if (customer_match.empty() || c < customer_match.front().customer) return customer_name(c);
+    auto it = std::lower_bound(customer_match.begin(), customer_match.end(), c,
+                               [](const CustomerMatchKey& m, uint32_t x) { return m.customer < x; });
+    if (it == customer_match.end() || it->customer != c) return customer_name(c);
+    return std::string_view(customer_match_arena).substr(size_t(it->at), it->len);
   }
   /// Order ids. Each order with an id keeps it here (order_key_at / order_key_len); ids are
   /// matched by sorting hashes when a file ends, not by a lookup per row (see
@@ -162,6 +182,8 @@ class OrdersLoader : public RowSink {
   void add_line(const Pending& pd, std::string_view order_key, std::string_view customer_key);
   void group_orders();
   void group_customers();
+  template <class Written>
+  void count_merged_spellings(const std::vector<uint32_t>& leader_of, const std::vector<uint32_t>& id_of, Written written);
 
   OrdersTable& t_;
   OrderLoadOptions opt_;
@@ -171,7 +193,7 @@ class OrdersLoader : public RowSink {
 
   // Where the table was before this file, for rollback.
   size_t mark_lines_, mark_orders_, mark_customers_, mark_customer_arena_, mark_key_arena_, mark_statuses_, mark_channels_,
-      mark_currencies_;
+      mark_currencies_, mark_match_, mark_match_arena_;
 
   std::vector<std::string> columns_;
   bool has_header_ = false;
@@ -190,6 +212,15 @@ class OrdersLoader : public RowSink {
   Tally rounded_amounts_;
   Tally no_order_id_;
   Tally currency_mismatch_;  // lines whose currency differs from their order's
+  // Excel damage and Unicode hazards in ids (bad-input rows 33 and 34).
+  Tally scientific_order_ids_, scientific_customer_ids_;  // `1.23457E+17`: digits may be cut
+  Tally text_markers_;                                    // rows with ids that lost a leading ' (or ` or ="…")
+  uint64_t text_marker_ids_ = 0;                          // and how many ids
+  uint8_t marker_kinds_ = 0;                              // which markers: 1 ', 2 `, 4 ="…"
+  Tally invisible_ids_;                                   // customer ids with bidi / zero-width characters
+  Tally merged_spellings_;                                // customer ids merged with a different spelling
+  void note_id(std::string_view cell, std::string_view id, uint64_t line, Tally& scientific, uint64_t& markers);
+  std::string_view unicode_customer_key(std::string_view id, uint32_t order, uint64_t line);
   // Duplicate lines. A row that becomes a line leaves its hash in line_hash_ (its line number
   // is in the table); the others (rejected rows) in row_hashes_. While the order ids rise, an
   // exact repeat of a line can only be a further line of the same order (its id is in the
@@ -214,6 +245,14 @@ class OrdersLoader : public RowSink {
   std::string customer_arena_;                           // customer id text of this file's orders
   std::vector<uint32_t> customer_at_, customer_len_;     // per order of this file (len 0: guest)
   std::vector<uint64_t> customer_hash_;                  // per order of this file
+  // customer_at_/customer_len_ give the matching key. Orders whose id is written otherwise
+  // (non-ASCII ids that normalisation changes: rare) keep the written text here, by order.
+  struct Spelling {
+    uint32_t order;  // index in this file's orders
+    uint32_t at, len;  // in customer_arena_
+  };
+  std::vector<Spelling> customer_spelling_;
+  std::string key_buf_;
   std::vector<uint8_t> order_dead_;                      // per order of this file: joined another
   uint64_t late_rejected_ = 0;  // stored rows rejected when the file ended (date order)
   std::vector<std::string_view> row_;
