@@ -1010,7 +1010,9 @@ void CsvReader::start(bool at_eof) {
     size_t cut = head.find_last_of("\r\n", 16 * 1024);
     if (cut != std::string_view::npos) head = head.substr(0, cut + 1);
   }
-  bool head_is_all = head.size() == probe.size() && at_eof;
+  // A first line longer than the sample (10,000+ columns): its start is all there is to
+  // sniff, read as if it ended there (the header's own field count sets the width later).
+  bool head_is_all = (head.size() == probe.size() && at_eof) || head.find_first_of("\r\n") == std::string_view::npos;
   Candidate best;
   if (stats_.delimiter_source.empty()) {
     Candidate broken;  // the delimiter whose quoting broke furthest into the file

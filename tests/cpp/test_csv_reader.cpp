@@ -1172,6 +1172,25 @@ TEST_CASE("a field over the record limit is an error, found while reading", "[cs
   CHECK(t.error().code == "field_too_long");
 }
 
+TEST_CASE("bad-input row 35: 12,000 columns and a 20 KB field read in linear time", "[csv][matrix]") {
+  std::string header, row;
+  for (int c = 0; c < 12000; ++c) {
+    header += (c ? "," : "") + std::string("c") + std::to_string(c);
+    row += (c ? "," : "") + std::to_string(c % 97);
+  }
+  std::string data = header + "\n" + row + "\n" + row + "\n";
+  Outcome o = read_chunked(data, 4096);
+  REQUIRE(o.ok);
+  CHECK(o.columns.size() == 12000);
+  REQUIRE(o.rows.size() == 2);
+  CHECK(o.rows[1][11999] == std::to_string(11999 % 97));
+  CHECK(describe(read_chunked(data, 0)) == describe(o));
+  std::string wide = "a,b\n1," + std::string(20 * 1024, 'x') + "\n";
+  Outcome w = read_all_ways(wide);
+  REQUIRE(w.ok);
+  CHECK(w.rows[0][1].size() == 20 * 1024);
+}
+
 TEST_CASE("fuzz case, long lines and Greek/bidi bytes", "[csv]") {
   // afl_fuzz_case_53.csv: any answer but a crash; an R must account for every line.
   Outcome a = read_all_ways(weird("afl_fuzz_case_53.csv"));
