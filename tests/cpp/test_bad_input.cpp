@@ -3,41 +3,22 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "api/engine.h"
+#include "support.h"
 
 using nlohmann::json;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  INFO("reading " << path);
-  REQUIRE(in.good());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string encoding_file(const std::string& name) {
-  return slurp(std::string(CUSTLENS_SOURCE_DIR) + "/tests/data/encoding/" + name);
+  return custlens::test::project_file("tests/data/encoding/" + name);
 }
 
-struct Run {
-  custlens::Engine engine;
-  json load(const std::string& csv, const json& options = json::object(), size_t chunk = 7) {
-    json r = json::parse(engine.begin_load("orders", options.dump()));
-    if (!r["ok"]) return r;
-    for (size_t off = 0; off < csv.size(); off += chunk) {
-      r = json::parse(engine.feed(csv.data() + off, std::min(chunk, csv.size() - off)));
-      if (!r["ok"]) return r;
-    }
-    return json::parse(engine.end_load());
-  }
-  json analyze() { return json::parse(engine.analyze("{}")); }
+// Fed in chunks of 7 bytes: multi-byte characters cross every kind of boundary.
+struct Run : custlens::test::EngineRun {
+  json load(const std::string& csv, const json& options = json::object()) { return EngineRun::load(csv, options, 7); }
 };
 
 json metrics(const json& report) {

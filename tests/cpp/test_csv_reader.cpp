@@ -50,19 +50,14 @@
 
 using namespace custlens;
 
+#include "support.h"
+
 namespace {
 
 // ---------------------------------------------------------------------------
 // Files
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  INFO("reading " << path);
-  REQUIRE(in.good());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using custlens::test::slurp;
 
 std::string weird_path(const std::string& name) {
   return std::string(CUSTLENS_SHARED_DIR) + "/corpus/weird/" + name;

@@ -19,15 +19,11 @@
 
 using namespace custlens;
 
+#include "support.h"
+
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  REQUIRE(f.good());
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using custlens::test::slurp;
 std::string weird(const std::string& name) { return slurp(std::string(CUSTLENS_SHARED_DIR) + "/corpus/weird/" + name); }
 std::string own(const std::string& name) { return slurp(std::string(CUSTLENS_SOURCE_DIR) + "/tests/data/encoding/" + name); }
 

@@ -8,28 +8,16 @@
 
 #include "api/engine.h"
 #include "io/normalize.h"
+#include "support.h"
 
 using nlohmann::json;
 
 namespace {
 
-struct Run {
-  custlens::Engine engine;
-
-  json load(const std::string& csv, const json& options = json::object(), size_t chunk = 4096) {
-    json r = json::parse(engine.begin_load("orders", options.dump()));
-    if (!r["ok"]) return r;
-    for (size_t off = 0; off < csv.size(); off += chunk) {
-      r = json::parse(engine.feed(csv.data() + off, std::min(chunk, csv.size() - off)));
-      if (!r["ok"]) return r;
-    }
-    return json::parse(engine.end_load());
-  }
-  json analyze() { return json::parse(engine.analyze("{}")); }
+struct Run : custlens::test::EngineRun {
   std::vector<std::string> customer_ids() {
     analyze();
-    json c = json::parse(engine.customers_json());
-    return c["columns"]["customer_id"].get<std::vector<std::string>>();
+    return customers()["columns"]["customer_id"].get<std::vector<std::string>>();
   }
 };
 

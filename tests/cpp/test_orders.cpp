@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/engine.h"
+#include "support.h"
 #include "data/interner.h"
 #include "metrics/analysis.h"
 
@@ -14,25 +15,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Run {
-  custlens::Engine engine;
-  json files = json::array();
-
-  // Loads `csv` (fed in chunks of `chunk` bytes); returns the file report or the error.
-  json load(const std::string& csv, const json& options = json::object(), size_t chunk = 4096) {
-    json r = json::parse(engine.begin_load("orders", options.dump()));
-    if (!r["ok"]) return r;
-    for (size_t off = 0; off < csv.size(); off += chunk) {
-      r = json::parse(engine.feed(csv.data() + off, std::min(chunk, csv.size() - off)));
-      if (!r["ok"]) return r;
-    }
-    r = json::parse(engine.end_load());
-    if (r["ok"]) files.push_back(r["file"]);
-    return r;
-  }
-  json analyze(const json& options = json::object()) { return json::parse(engine.analyze(options.dump())); }
-  json customers() { return json::parse(engine.customers_json()); }
-};
+using Run = custlens::test::EngineRun;
 
 double metric(const json& report, const char* id) { return report["metrics"][id]["value"].get<double>(); }
 
@@ -476,7 +459,7 @@ TEST_CASE("bad options are errors, not guesses", "[orders]") {
   CHECK(run.analyze({{"period", "week"}})["error"]["code"] == "bad_options");
   CHECK(run.analyze({{"asOf", "yesterday"}})["error"]["code"] == "bad_options");
   CHECK(run.analyze({{"lapseDays", 0}})["error"]["code"] == "bad_options");
-  json f = json::parse(run.engine.begin_load("customers", "{}"));
+  json f = json::parse(run.engine.begin_load("surveys", "{}"));  // no such table (yet)
   CHECK(f["error"]["code"] == "unknown_table");
 }
 
