@@ -15,7 +15,7 @@ namespace {
 
 std::string ok(nlohmann::ordered_json j = nlohmann::ordered_json::object()) {
   j["ok"] = true;
-  return j.dump();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string fail(const std::string& code, const std::string& message, const std::string& table = "",
@@ -26,7 +26,8 @@ std::string fail(const std::string& code, const std::string& message, const std:
   e["line"] = line ? json(line) : json(nullptr);
   e["column"] = column ? json(column) : json(nullptr);
   e["byte"] = byte >= 0 ? json(byte) : json(nullptr);
-  return json{{"ok", false}, {"error", e}}.dump();
+  // Never throws: a message quoting bytes that are not UTF-8 gets U+FFFD instead.
+  return json{{"ok", false}, {"error", e}}.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 json parse_options(const std::string& s) {
@@ -224,7 +225,7 @@ std::string Engine::analyze(const std::string& options_json) {
     last_ = custlens::analyze(orders_, o);
     nlohmann::ordered_json r = report_json(orders_, *last_, version());
     r["ok"] = true;
-    return r.dump();
+    return r.dump(-1, ' ', false, json::error_handler_t::replace);
   });
 }
 
@@ -232,7 +233,7 @@ std::string Engine::customers_json() const {
   if (!last_) return fail("no_analysis", "Run analyze() first");
   nlohmann::ordered_json j = customer_columns_json(orders_, last_->customers);
   j["ok"] = true;
-  return j.dump();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string Engine::customers_csv() {

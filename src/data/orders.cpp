@@ -26,6 +26,15 @@ std::string column_label(const std::vector<std::string>& columns, int c) {
   return c >= 0 ? "column " + std::to_string(c + 1) + " \"" + columns[size_t(c)] + "\"" : "";
 }
 
+// Order dates are plausible from 1970 to 2099. Outside that they are typos (`0997-05-31` for
+// 1997), and one such row would stretch every period series and cohort table over centuries.
+const int32_t kFirstOrderDay = days_from_civil(1970, 1, 1);
+const int32_t kLastOrderDay = days_from_civil(2099, 12, 31);
+bool plausible_order_day(int32_t day) { return day >= kFirstOrderDay && day <= kLastOrderDay; }
+std::string out_of_range_reason(const std::vector<std::string>& columns, int c) {
+  return "order date outside 1970-2099 (" + column_label(columns, c) + ")";
+}
+
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // How Excel's General format shows a number too wide for its cell: one digit, optional
@@ -245,6 +254,10 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
   if (raw.shape == DateShape::ymd) {
     if (!resolve_date(raw, DateOrder::unknown, day)) {
       reject("order date is not a calendar date (" + column_label(columns_, c_date_) + ")", line);
+      return;
+    }
+    if (!plausible_order_day(day)) {
+      reject(out_of_range_reason(columns_, c_date_), line);
       return;
     }
   } else {
@@ -816,8 +829,12 @@ void OrdersLoader::resolve_dates() {
   report_.date_order = order == DateOrder::dmy ? "dmy" : "mdy";
   for (const auto& p : pending_dates_) {
     int32_t day;
-    if (resolve_date(p.raw, order, day)) {
+    if (resolve_date(p.raw, order, day) && plausible_order_day(day)) {
       t_.line_day[p.line_index] = day;
+    } else if (resolve_date(p.raw, order, day)) {
+      t_.line_flags[p.line_index] |= kLineRejected;
+      ++late_rejected_;
+      reject(out_of_range_reason(columns_, c_date_), t_.line_number[p.line_index]);
     } else {
       t_.line_flags[p.line_index] |= kLineRejected;
       ++late_rejected_;

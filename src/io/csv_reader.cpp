@@ -769,7 +769,16 @@ class CsvReader::Rows : public RecordSink {
 
   void check_utf8(const Record& rec) {
     std::string_view all = rec.bytes();
-    size_t bad = utf8_invalid_at(all.data(), all.size());
+    size_t bad = all.size();
+    if (rec.sep) {  // in place: the delimiters between fields are there, so no character spans two
+      bad = utf8_invalid_at(all.data(), all.size());
+    } else {  // copied fields abut: a lead byte ending one and a continuation starting the next
+      for (uint32_t i = 0; i < rec.size && bad == all.size(); ++i) {  // are not one character
+        std::string_view fv = rec.field(i);
+        size_t b = utf8_invalid_at(fv.data(), fv.size());
+        if (b != fv.size()) bad = rec.start(i) + b;
+      }
+    }
     if (bad == all.size()) return;
     uint32_t f = 0;
     while (f + 1 < rec.size && rec.ends[f] <= bad) ++f;

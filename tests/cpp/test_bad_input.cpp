@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "api/engine.h"
 #include "support.h"
@@ -87,4 +89,24 @@ TEST_CASE("bad-input rows 3, 9, 17, 19, 24: the reading choices as load options"
   CHECK(opts.load(head, {{"headerLine", 0}})["error"]["code"] == "bad_options");
   CHECK(opts.load(head, {{"invalid", "drop"}})["error"]["code"] == "bad_options");
   CHECK(opts.load(head + "1,a,2024-01-05,1\n", {{"encoding", "shift_jis"}})["error"]["code"] == "unsupported_encoding");
+}
+
+TEST_CASE("bad-input row 36: an order date centuries away is rejected, not a 1,000-year cohort table", "[matrix][engine]") {
+  // The fuzzer's find: rows dated 0997-05-31 and 1998-05-28 made analyze() allocate cohort
+  // tables for 12,000 months. Dates outside 1970-2099 are typos; they are rejected and counted.
+  Run run;
+  json f = run.load("order_id,customer_id,order_date,amount\n1,a,0997-05-31,5\n2,b,1998-05-28,7\n3,c,28/05/2150,9\n"
+                    "4,d,12/06/1998,3\n");
+  REQUIRE(f["ok"]);
+  CHECK(f["file"]["rows_used"] == 2);
+  CHECK(f["file"]["rows_rejected"] == 2);
+  std::vector<int> lines;
+  for (auto& r : f["file"]["rejected"])
+    if (r["reason"].get<std::string>().rfind("order date outside 1970-2099", 0) == 0)
+      for (auto& l : r["lines"]) lines.push_back(l);
+  std::sort(lines.begin(), lines.end());
+  CHECK(lines == std::vector<int>{2, 4});
+  json r = run.analyze();
+  CHECK(r["period"]["first_date"] == "1998-05-28");
+  CHECK(r["metrics"]["orders"]["value"] == 2);
 }

@@ -1167,6 +1167,19 @@ TEST_CASE("a field over the record limit is an error, found while reading", "[cs
   CHECK(t.error().code == "field_too_long");
 }
 
+TEST_CASE("bad-input row 36: a UTF-8 sequence split between two fields is invalid (fuzz finds)", "[csv][matrix]") {
+  // A lead byte ending one field and a continuation byte starting the next are not one
+  // character, whether the record was read in place or copied (quotes, no final line break,
+  // blank-separated text). tests/data/fuzz-regressions/ holds the inputs the fuzzer found.
+  for (const std::string& in : {std::string("\xCA,\xA4"), std::string("\"x\xCA\",\"\xA4\"\n"),
+                                std::string("a  b\nx\xE6  \x97\xA5\n"), std::string("a,b\nx\xCA,\xA4\n")}) {
+    INFO("input " << nlohmann::json(in).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    Outcome o = read_all_ways(in);
+    REQUIRE_FALSE(o.ok);
+    CHECK(o.code == "invalid_utf8");
+  }
+}
+
 TEST_CASE("bad-input row 35: 12,000 columns and a 20 KB field read in linear time", "[csv][matrix]") {
   std::string header, row;
   for (int c = 0; c < 12000; ++c) {
