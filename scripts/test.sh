@@ -14,3 +14,5 @@ echo "== Node tests (package, CLI)"
 node --test tests/js/
 echo "== The page in headless Chromium"
 node --test tests/e2e/
+echo "== Fuzzing (libFuzzer, ASan + UBSan; 10 s per target, docs/fuzzing.md)"
+scripts/fuzz.sh 10
