@@ -1,17 +1,22 @@
 #!/usr/bin/env node
 // custlens command line: the same engine as the page and the npm API.
-//   custlens analyze --orders FILE [--orders FILE ...] [--period month|quarter|year]
+//   custlens analyze --orders FILE [--orders FILE ...] [--customers-file FILE ...]
+//     [--customers-map column=field ...] [--period month|quarter|year]
 //     [--as-of YYYY-MM-DD] [--lapse-days N] [--date-order dmy|mdy] [--delimiter C]
 //     [--map column=field ...] [--encoding E] [--replace-invalid] [--quotes strict|lenient]
 //     [--escape double|backslash] [--header-line N] [--decimal-mark dot|comma]
 //     [--customers] [--customers-csv FILE] [--pretty]
 // Prints the report JSON on stdout (--customers-csv also writes the per-customer table as
 // CSV, escaped for spreadsheets); bad input exits 1 with one line on stderr.
+// --customers-file loads a customers table (signup/end dates, churned flag; Telco's churn
+// file): it adds churned_share and data_quality.tables.customers. (--customers is not it:
+// that flag prints the per-customer table computed from the orders.)
 import { createReadStream, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createEngine, CustlensError } from '../bindings/js/index.js';
 
-const USAGE = `usage: custlens analyze --orders FILE [--orders FILE ...] [--period month|quarter|year]
+const USAGE = `usage: custlens analyze --orders FILE [--orders FILE ...] [--customers-file FILE ...]
+         [--customers-map column=field ...] [--period month|quarter|year]
          [--as-of YYYY-MM-DD] [--lapse-days N] [--date-order dmy|mdy] [--delimiter C]
          [--map column=field ...] [--encoding E] [--replace-invalid] [--quotes strict|lenient]
          [--escape double|backslash] [--header-line N] [--decimal-mark dot|comma]
@@ -20,7 +25,10 @@ const USAGE = `usage: custlens analyze --orders FILE [--orders FILE ...] [--peri
   --replace-invalid  bytes that are not valid in the encoding become U+FFFD (counted) instead of an error
   --quotes lenient   a stray quote inside a quoted field is kept as text (counted)
   --escape backslash \\" inside quoted fields is a quote (MySQL/PHP exports)
-  --header-line N    the header is line N; the lines above it are skipped`;
+  --header-line N    the header is line N; the lines above it are skipped
+  --customers-file FILE  a customers table (customer_id, signup/end dates, churned flag); with it,
+                     --orders may be left out. --map applies to the orders files, --customers-map to these
+  --customers        print the per-customer table computed from the orders (not the customers file)`;
 
 function usage(msg) {
   if (msg) process.stderr.write(`custlens: ${msg}\n`);
@@ -32,7 +40,8 @@ export function parseArgs(argv) {
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h') usage();
   if (command !== 'analyze') usage(command ? `unknown command "${command}"` : 'missing command');
-  const o = { orders: [], map: {}, analyze: {}, load: {}, customers: false, customersCsv: null, pretty: false };
+  const o = { orders: [], customersFiles: [], map: {}, customersMap: {}, analyze: {}, load: {}, customers: false,
+    customersCsv: null, pretty: false };
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
     const value = () => {
@@ -62,20 +71,22 @@ export function parseArgs(argv) {
         o.load.headerLine = n;
         break;
       }
-      case '--map': {
+      case '--map':
+      case '--customers-map': {
         const v = value();
         const eq = v.lastIndexOf('=');
-        if (eq <= 0 || eq === v.length - 1) usage(`--map takes column=field, not "${v}"`);
-        o.map[v.slice(eq + 1)] = v.slice(0, eq); // the engine's mapping is field -> column
+        if (eq <= 0 || eq === v.length - 1) usage(`${flag} takes column=field, not "${v}"`);
+        (flag === '--map' ? o.map : o.customersMap)[v.slice(eq + 1)] = v.slice(0, eq); // field -> column
         break;
       }
+      case '--customers-file': o.customersFiles.push(value()); break;
       case '--customers': o.customers = true; break;
       case '--customers-csv': o.customersCsv = value(); break;
       case '--pretty': o.pretty = true; break;
       default: usage(`unknown option "${flag}"`);
     }
   }
-  if (o.orders.length === 0) usage('--orders FILE is required');
+  if (o.orders.length === 0 && o.customersFiles.length === 0) usage('--orders FILE is required (or --customers-file FILE)');
   return o;
 }
 
@@ -93,6 +104,11 @@ async function main() {
     const options = { ...o.load, name: basename(file) };
     if (Object.keys(o.map).length) options.mapping = o.map;
     await engine.load('orders', createReadStream(file), options);
+  }
+  for (const file of o.customersFiles) {
+    const options = { ...o.load, name: basename(file) };
+    if (Object.keys(o.customersMap).length) options.mapping = o.customersMap;
+    await engine.load('customers', createReadStream(file), options);
   }
   const report = engine.analyze(o.analyze);
   if (o.customers) {

@@ -42,6 +42,7 @@ val customer_column(const Engine& e, const std::string& name) {
   if (name == "T") return view(c.T);
   if (name == "btyd_monetary") return view(c.btyd_monetary);
   if (name == "cohort") return view(c.cohort);
+  if (name == "lifecycle") return view(c.lifecycle);
   return val::null();
 }
 

@@ -1,6 +1,9 @@
 // Type declarations of the custlens package (bindings/js/index.js).
 
 export declare const SEGMENT_NAMES: readonly string[];
+/** Lifecycle stages at asOf, in the order of their precedence (metrics.md section 3). */
+export declare const LIFECYCLE_STAGES: readonly LifecycleStage[];
+export type LifecycleStage = 'lapsed' | 'new' | 'reactivated' | 'at_risk' | 'active';
 
 /** An error from the engine: bad input names the table, file, line and column. */
 export declare class CustlensError extends Error {
@@ -19,16 +22,19 @@ export interface CreateEngineOptions {
   wasmUrl?: string | URL;
 }
 
-export type TableName = 'orders';
+export type TableName = 'orders' | 'customers';
 export type Field =
   | 'order_id' | 'customer_id' | 'order_date' | 'amount' | 'quantity' | 'unit_price'
   | 'refunded_amount' | 'status' | 'channel' | 'product' | 'category' | 'cost' | 'paid_at' | 'currency';
+/** Fields of the customers table (load('customers', ...)). */
+export type CustomerField =
+  | 'customer_id' | 'signup_date' | 'end_date' | 'churned' | 'tenure_months' | 'monthly_charges' | 'total_charges';
 
 export interface LoadOptions {
   /** The file's name, used in messages and the data-quality report. */
   name?: string;
   /** field -> column (header name or 1-based position); '' or null unmaps a field. */
-  mapping?: Partial<Record<Field, string | number | null>>;
+  mapping?: Partial<Record<Field | CustomerField, string | number | null>>;
   /** ',', ';', '\t' or 'tab', '|', 'whitespace'; default: detected. */
   delimiter?: string;
   /** Whether the first row is a header; default: detected. */
@@ -100,6 +106,36 @@ export interface MetricResult {
 
 export interface SeriesPoint { period: string; value: number | null; partial: boolean; reason?: string }
 
+/** A point of a flow series: also warm_up, and for retention_rate / churn_rate the inputs
+ *  (with the textbook (E − N) / S and (S − E) / S). */
+export interface FlowPoint extends SeriesPoint { warm_up: boolean; inputs?: Record<string, number | null> }
+
+export interface CohortMatrix {
+  size: number[];
+  active: number[][];
+  revenue: number[][];
+  /** active / size (null for an empty cohort). */
+  share: (number | null)[][];
+  /** revenue / size (null for an empty cohort). */
+  revenue_per_customer: (number | null)[][];
+  definition: string;
+}
+
+export interface Flow {
+  base: 'transactional' | 'subscription';
+  lapse_days: number;
+  definition: string;
+  whole_range: {
+    start: string; end: string; warm_up: boolean;
+    customers_start: number; customers_end: number; new_customers: number; new_in_base: number;
+    retained: number; reactivated: number; lost: number;
+  };
+  /** customers_start, customers_end, new_customers, new_in_base, retained, reactivated, lost,
+   *  retention_rate, churn_rate, customer_growth_rate, net_customer_additions. */
+  series: Record<string, { unit: string; formula: string; points: FlowPoint[] }>;
+  lifecycle: { as_of: string; stages: { stage: LifecycleStage; customers: number }[]; rules: string; p_alive: string };
+}
+
 export interface Report {
   schema: string;
   engine: { name: string; version: string };
@@ -108,7 +144,11 @@ export interface Report {
     lapse_days: number; periods: { id: string; start: string; end: string; partial: boolean }[];
   };
   data_quality: {
-    tables: { orders: Record<string, unknown> & { files: FileReport[]; rows_read: number; rows_used: number; rows_rejected: number; rows_skipped: number } };
+    tables: {
+      orders: Record<string, unknown> & { files: FileReport[]; rows_read: number; rows_used: number; rows_rejected: number; rows_skipped: number };
+      /** Present when a customers file was loaded (docs/report-schema.md). */
+      customers?: Record<string, unknown> & { files: FileReport[]; rows_read: number; rows_used: number; rows_rejected: number; rows_skipped: number };
+    };
     /** Present when no usable order row was left: nothing could be computed. */
     empty?: string;
   };
@@ -116,7 +156,12 @@ export interface Report {
   series: Record<string, { unit: string; points: SeriesPoint[] }>;
   segments: Record<string, unknown>;
   monthly_active_customers?: { months: string[]; values: number[] };
-  cohorts?: { acquisition: { months: string[]; size: number[]; active: number[][]; revenue: number[][]; definition: string } };
+  cohorts?: {
+    acquisition: CohortMatrix & { months: string[] };
+    acquisition_quarter: CohortMatrix & { quarters: string[] };
+  };
+  /** The customer flow: present when a customer column was mapped. */
+  flow?: Flow;
   breakdowns?: {
     channel?: BreakdownRow[];
     /** Present when amounts state a currency; with several, money metrics are null. */
@@ -133,6 +178,8 @@ export interface Customers {
   last_purchase: string[];
   segment: string[];
   cohort: string[];
+  /** Lifecycle stage at asOf (metrics.md section 3). */
+  lifecycle: LifecycleStage[];
   orders: Uint32Array;
   total_spend: Float64Array;
   mean_order_value: Float64Array;

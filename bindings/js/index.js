@@ -9,6 +9,9 @@ export const SEGMENT_NAMES = Object.freeze([
   'Need Attention', 'About to Sleep', 'At Risk', "Can't Lose Them", 'Hibernating', 'Lost',
 ]);
 
+/** Lifecycle stages at asOf in the engine's order (src/metrics/analysis.cpp kLifecycleNames). */
+export const LIFECYCLE_STAGES = Object.freeze(['lapsed', 'new', 'reactivated', 'at_risk', 'active']);
+
 const NUMERIC_COLUMNS = [
   'orders', 'total_spend', 'mean_order_value', 'recency_days', 'r_score', 'f_score', 'm_score',
   'btyd_frequency', 't_x', 'T', 'btyd_monetary', 'repeat_spend',
@@ -241,6 +244,7 @@ class Engine {
   /**
    * The per-customer table of the last analyze(): { count, customer_id: string[],
    * first_purchase / last_purchase: 'YYYY-MM-DD'[], segment: string[], cohort: 'YYYY-MM'[],
+   * lifecycle: ('lapsed' | 'new' | 'reactivated' | 'at_risk' | 'active')[] (at asOf),
    * and typed arrays orders, total_spend, mean_order_value, recency_days, r_score,
    * f_score, m_score, btyd_frequency, t_x, T, btyd_monetary, repeat_spend }.
    */
@@ -259,6 +263,7 @@ class Engine {
     const days = { first_purchase: col('first_purchase'), last_purchase: col('last_purchase') };
     const segment = col('segment');
     const cohort = col('cohort');
+    const lifecycle = col('lifecycle');
     const lazy = (name, make) => {
       Object.defineProperty(out, name, {
         enumerable: true,
@@ -275,6 +280,7 @@ class Engine {
     lazy('last_purchase', () => labels(days.last_purchase, dayToIso));
     lazy('segment', () => labels(segment, (s) => SEGMENT_NAMES[s]));
     lazy('cohort', () => labels(cohort, monthToLabel));
+    lazy('lifecycle', () => labels(lifecycle, (s) => LIFECYCLE_STAGES[s]));
     return out;
   }
 

@@ -6,6 +6,7 @@
 #include "api/report.h"
 #include "error.h"
 #include "io/values.h"
+#include "metrics/subscription.h"
 
 namespace custlens {
 
@@ -167,26 +168,37 @@ std::string Engine::guarded(F&& f) {
 
 std::string Engine::begin_load(const std::string& table, const std::string& options_json) {
   std::string r = guarded([&] {
-    if (loader_) throw InputError("load_in_progress", "A load of \"" + loading_file_ + "\" is still in progress: end or abort it first");
-    if (table != "orders")
-      throw InputError("unknown_table", "Unknown table \"" + table + "\": this version reads \"orders\"");
+    if (loader_ || customers_loader_)
+      throw InputError("load_in_progress", "A load of \"" + loading_file_ + "\" is still in progress: end or abort it first");
+    if (table != "orders" && table != "customers")
+      throw InputError("unknown_table", "Unknown table \"" + table + "\": this version reads \"orders\" and \"customers\"");
     json j = parse_options(options_json);
     std::string name = has(j, "name", json::value_t::string, "a string") ? j["name"].get<std::string>()
-                                                                         : table + "#" + std::to_string(orders_.files.size() + 1);
+                                                                         : table + "#" + std::to_string((table == "customers" ? customers_.files.size() : orders_.files.size()) + 1);
     // Errors in the options name the file they were for, and nothing stays half-begun.
     loading_table_ = table;
     loading_file_ = name;
     OrderLoadOptions o = load_options(j);
+    if (table == "customers") {  // the same reading options; amountIsNet does not apply
+      CustomerLoadOptions c{std::move(o.mapping), o.csv, o.date_order, o.decimal_mark};
+      customers_loader_ = std::make_unique<CustomersLoader>(customers_, name, std::move(c));
+      last_.reset();
+      return ok();
+    }
     loader_ = std::make_unique<OrdersLoader>(orders_, name, std::move(o));
     last_.reset();
     return ok();
   });
-  if (failed_ && !loader_) loading_table_.clear(), loading_file_.clear();
+  if (failed_ && !loader_ && !customers_loader_) loading_table_.clear(), loading_file_.clear();
   return r;
 }
 
 std::string Engine::feed(const char* data, size_t size) {
   std::string r = guarded([&] {
+    if (customers_loader_) {
+      customers_loader_->feed(data, size);
+      return ok();
+    }
     if (!loader_) throw InputError("no_load", "feed() without begin_load()");
     loader_->feed(data, size);
     return ok();
@@ -197,10 +209,11 @@ std::string Engine::feed(const char* data, size_t size) {
 
 std::string Engine::end_load() {
   std::string r = guarded([&] {
-    if (!loader_) throw InputError("no_load", "end_load() without begin_load()");
-    const FileReport& f = loader_->finish();
+    if (!loader_ && !customers_loader_) throw InputError("no_load", "end_load() without begin_load()");
+    const FileReport& f = customers_loader_ ? customers_loader_->finish() : loader_->finish();
     nlohmann::ordered_json out = {{"file", file_report_json(f)}};
     loader_.reset();
+    customers_loader_.reset();
     loading_table_.clear();
     loading_file_.clear();
     return ok(out);
@@ -211,7 +224,9 @@ std::string Engine::end_load() {
 
 std::string Engine::abort_load() {
   if (loader_) loader_->rollback();
+  if (customers_loader_) customers_loader_->rollback();
   loader_.reset();
+  customers_loader_.reset();
   loading_table_.clear();
   loading_file_.clear();
   return ok();
@@ -219,11 +234,17 @@ std::string Engine::abort_load() {
 
 std::string Engine::analyze(const std::string& options_json) {
   return guarded([&] {
-    if (loader_) throw InputError("load_in_progress", "A load is still in progress: end it first");
-    if (orders_.files.empty()) throw InputError("no_orders", "Load an orders file first");
+    if (loader_ || customers_loader_) throw InputError("load_in_progress", "A load is still in progress: end it first");
+    if (orders_.files.empty() && customers_.files.empty())
+      throw InputError("no_orders", "Load an orders file (or a customers file) first");
     AnalyzeOptions o = analyze_options(parse_options(options_json));
-    last_ = custlens::analyze(orders_, o);
+    // A customers table with signup and end dates is the customer base of the flow metrics
+    // (subscription); otherwise the lapse window over purchases is (metrics/flow.h).
+    std::optional<CustomerBase> subscription;
+    if (customers_.has_subscription_dates()) subscription = subscription_base(subscription_spans(customers_));
+    last_ = custlens::analyze(orders_, o, subscription ? &*subscription : nullptr);
     nlohmann::ordered_json r = report_json(orders_, *last_, version());
+    if (!customers_.files.empty()) add_customers_report(r, customers_, !orders_.files.empty());
     r["ok"] = true;
     return r.dump(-1, ' ', false, json::error_handler_t::replace);
   });
@@ -245,6 +266,7 @@ std::string Engine::customers_csv() {
 std::string Engine::reset() {
   abort_load();
   orders_ = OrdersTable();
+  customers_ = CustomersTable();
   last_.reset();
   return ok();
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "data/customers.h"
 #include "data/orders.h"
 #include "metrics/analysis.h"
 
@@ -17,7 +18,7 @@ class Engine {
   Engine();
   ~Engine();
 
-  /// Starts loading one file into `table` ("orders"). Options (all optional):
+  /// Starts loading one file into `table` ("orders" or "customers"). Options (all optional):
   /// {"name": "file.csv", "mapping": {"customer_id": "CustomerID"}, "delimiter": ";",
   ///  "header": true, "encoding": "utf-8", "dateOrder": "dmy", "decimalMark": "comma",
   ///  "amountIsNet": false}
@@ -43,6 +44,7 @@ class Engine {
   /// The last analysis (for typed-array access from the binding), or null.
   const Analysis* last_analysis() const { return last_ ? &*last_ : nullptr; }
   const OrdersTable& orders() const { return orders_; }
+  const CustomersTable& customers_table() const { return customers_; }
 
   static const char* version();
 
@@ -52,6 +54,8 @@ class Engine {
 
   OrdersTable orders_;
   std::unique_ptr<OrdersLoader> loader_;
+  CustomersTable customers_;                          // the "customers" table (data/customers.h)
+  std::unique_ptr<CustomersLoader> customers_loader_;  // set instead of loader_ while one loads
   std::string loading_table_, loading_file_;
   std::optional<Analysis> last_;
   bool failed_ = false;  // the last guarded call threw

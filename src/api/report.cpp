@@ -1,6 +1,7 @@
 #include "api/report.h"
 
 #include "io/values.h"
+#include "metrics/subscription.h"
 
 namespace custlens {
 
@@ -139,20 +140,101 @@ json report_json(const OrdersTable& t, const Analysis& a, const char* engine_ver
       pts.push_back(pt);
     }
     series[s.id] = {{"unit", s.unit}, {"points", pts}};
+    if (!s.formula.empty()) series[s.id]["formula"] = s.formula;
   }
   r["series"] = series;
+
+  if (!a.flow.empty()) {
+    json fs = json::object();
+    for (const auto& s : a.flow_series) {
+      const bool is_retention = s.id == "retention_rate", is_churn = s.id == "churn_rate";
+      json pts = json::array();
+      for (size_t p = 0; p < s.values.size(); ++p) {
+        const FlowCounts& f = a.flow[p];
+        json pt = {{"period", a.periods[p].label},
+                   {"value", opt_number(s.values[p])},
+                   {"partial", a.periods[p].partial},
+                   {"warm_up", bool(a.flow_warm_up[p])}};
+        if (!s.values[p]) pt["reason"] = s.reasons[p];
+        // The textbook formulas beside ours, so a hand computation reconciles.
+        const double S = double(f.start), E = double(f.end), N = double(f.acquired);
+        if (is_retention)
+          pt["inputs"] = {{"retained", double(f.retained)}, {"customers_start", S}, {"customers_end", E},
+                          {"new_customers", N}, {"new_in_base", double(f.new_in_base)},
+                          {"reactivated", double(f.reactivated)},
+                          {"textbook_retention_rate", S ? json((E - N) / S) : json(nullptr)}};
+        if (is_churn)
+          pt["inputs"] = {{"lost", double(f.lost)}, {"customers_start", S}, {"customers_end", E},
+                          {"textbook_churn_rate", S ? json((S - E) / S) : json(nullptr)}};
+        pts.push_back(pt);
+      }
+      fs[s.id] = {{"unit", s.unit}, {"formula", s.formula}, {"points", pts}};
+    }
+    json stages = json::array();
+    for (int k = 0; k < 5; ++k) stages.push_back({{"stage", kLifecycleNames[k]}, {"customers", a.lifecycle_counts[k]}});
+    const FlowCounts& w = a.flow_range;
+    r["flow"] = {
+        {"base", a.flow_base},
+        {"lapse_days", a.options.lapse_days},
+        {"definition", a.flow_base == "transactional"
+                           ? "in base(t) iff a purchase on a day d with t − lapse_days < d <= t; for a period [a, b]: "
+                             "S = base(a − 1), E = base(b), N = first purchase in [a, b]"
+                           : "in base(t) iff signup_date <= t and (no end_date or end_date > t); for a period [a, b]: "
+                             "S = base(a − 1), E = base(b), N = signup in [a, b]"},
+        {"whole_range",
+         {{"start", format_day(a.first_date)}, {"end", format_day(a.as_of)}, {"warm_up", a.flow_range_warm_up},
+          {"customers_start", w.start}, {"customers_end", w.end}, {"new_customers", w.acquired},
+          {"new_in_base", w.new_in_base}, {"retained", w.retained}, {"reactivated", w.reactivated}, {"lost", w.lost}}},
+        {"series", fs},
+        {"lifecycle",
+         {{"as_of", format_day(a.as_of)},
+          {"stages", stages},
+          {"rules", "first that applies: lapsed (recency_days >= lapse_days); new (first purchase in the last "
+                    "period); reactivated (last purchase in the last period, more than lapse_days after the "
+                    "purchase day before it); at_risk (>= 3 purchase days: recency_days > 2 × median gap between "
+                    "purchase days; 1-2 purchase days: recency_days > lapse_days / 2); active"},
+          {"p_alive", "not used: no repeat-purchase model ran"}}}};
+  }
 
   json months = json::array();
   for (size_t i = 0; i < a.monthly_active.size(); ++i) months.push_back(month_label(a.month0 + int32_t(i)));
   if (a.has_customers) {
     r["monthly_active_customers"] = {{"months", months}, {"values", a.monthly_active}};
+    // Shares and revenue per cohort customer beside the counts (spec cohort_retention).
+    auto per_size = [](const auto& cells, const std::vector<uint64_t>& size) {
+      json out = json::array();
+      for (size_t i = 0; i < cells.size(); ++i) {
+        json row = json::array();
+        for (const auto& v : cells[i]) row.push_back(size[i] ? json(double(v) / double(size[i])) : json(nullptr));
+        out.push_back(row);
+      }
+      return out;
+    };
+    json quarters = json::array();
+    for (size_t i = 0; i < a.quarter_cohort_size.size(); ++i) {
+      int32_t q = a.quarter0 + int32_t(i);
+      quarters.push_back(std::to_string(q / 4) + "-Q" + std::to_string(q % 4 + 1));
+    }
     r["cohorts"] = {{"acquisition",
                      {{"months", months},
                       {"size", a.cohort_size},
                       {"active", a.cohort_active},
                       {"revenue", a.cohort_revenue},
+                      {"share", per_size(a.cohort_active, a.cohort_size)},
+                      {"revenue_per_customer", per_size(a.cohort_revenue, a.cohort_size)},
                       {"definition", "cohort = month of first purchase; active[i][k] = customers of cohort i with "
-                                     ">= 1 purchase in month i + k; revenue[i][k] = their net revenue in that month"}}}};
+                                     ">= 1 purchase in month i + k; revenue[i][k] = their net revenue in that month; "
+                                     "share = active / size; revenue_per_customer = revenue / size"}}},
+                    {"acquisition_quarter",
+                     {{"quarters", quarters},
+                      {"size", a.quarter_cohort_size},
+                      {"active", a.quarter_cohort_active},
+                      {"revenue", a.quarter_cohort_revenue},
+                      {"share", per_size(a.quarter_cohort_active, a.quarter_cohort_size)},
+                      {"revenue_per_customer", per_size(a.quarter_cohort_revenue, a.quarter_cohort_size)},
+                      {"definition", "cohort = quarter of first purchase; active[i][k] = customers of cohort i with "
+                                     ">= 1 purchase in quarter i + k; revenue[i][k] = their net revenue in that quarter; "
+                                     "share = active / size; revenue_per_customer = revenue / size"}}}};
     json segs = json::array();
     for (const auto& s : a.segments)
       segs.push_back({{"segment", s.name}, {"customers", s.customers}, {"revenue", s.revenue}});
@@ -190,8 +272,10 @@ json report_json(const OrdersTable& t, const Analysis& a, const char* engine_ver
 }
 
 json customer_columns_json(const OrdersTable& t, const CustomerColumns& c) {
-  json ids = json::array(), first = json::array(), last = json::array(), segment = json::array();
+  json ids = json::array(), first = json::array(), last = json::array(), segment = json::array(),
+       lifecycle = json::array();
   for (size_t i = 0; i < c.size(); ++i) {
+    lifecycle.push_back(i < c.lifecycle.size() ? json(kLifecycleNames[c.lifecycle[i]]) : json(nullptr));
     ids.push_back(std::string(t.customer_name(c.ids[i])));
     first.push_back(format_day(c.first_purchase[i]));
     last.push_back(format_day(c.last_purchase[i]));
@@ -217,7 +301,52 @@ json customer_columns_json(const OrdersTable& t, const CustomerColumns& c) {
             {"T", c.T},
             {"btyd_monetary", c.btyd_monetary},
             {"repeat_spend", c.repeat_spend},
-            {"cohort", cohort}}}};
+            {"cohort", cohort},
+            {"lifecycle", lifecycle}}}};
+}
+
+// ---- the customers table (data/customers.h, metrics/subscription.h) -------------------------
+
+void add_customers_report(json& r, const CustomersTable& c, bool orders_loaded) {
+  json q;
+  uint64_t read = 0, used = 0, rejected = 0, skipped = 0;
+  q["files"] = json::array();
+  for (const auto& f : c.files) {
+    q["files"].push_back(file_report_json(f));
+    read += f.rows_read, used += f.rows_used, rejected += f.rows_rejected, skipped += f.rows_skipped;
+  }
+  q["rows_read"] = read;
+  q["rows_used"] = used;
+  q["rows_rejected"] = rejected;
+  q["rows_skipped"] = skipped;
+  uint64_t yes = 0, no = 0, signup = 0, end = 0, tenure = 0, monthly = 0, total = 0;
+  for (size_t i = 0; i < c.size(); ++i) {
+    yes += c.churned[i] == uint8_t(Churned::yes), no += c.churned[i] == uint8_t(Churned::no);
+    signup += c.signup_day[i] != kNoDay, end += c.end_day[i] != kNoDay, tenure += c.tenure_months[i] >= 0;
+    monthly += c.monthly_charges[i] != kNoValue, total += c.total_charges[i] != kNoValue;
+  }
+  auto known = [](bool column, uint64_t n) { return column ? json(n) : json(nullptr); };
+  q["customers"] = {{"count", c.size()},
+                    {"churned", c.any_churned_column ? json{{"yes", yes}, {"no", no}, {"unknown", c.size() - yes - no}}
+                                                     : json(nullptr)},
+                    {"with_signup_date", known(c.any_signup_column, signup)},
+                    {"with_end_date", known(c.any_end_column, end)},
+                    {"with_tenure", known(c.any_tenure_column, tenure)},
+                    {"with_monthly_charges", known(c.any_monthly_column, monthly)},
+                    {"with_total_charges", known(c.any_total_column, total)},
+                    {"subscription_dates", c.has_subscription_dates()}};
+  r["data_quality"]["tables"]["customers"] = q;
+  if (!orders_loaded && r["data_quality"].contains("empty"))
+    r["data_quality"]["empty"] = "no orders loaded: only the customers table's metrics are computed";
+  if (!r.contains("metrics") || !r["metrics"].is_object()) r["metrics"] = json::object();
+  for (const Metric& m : subscription_metrics(c, orders_loaded)) {
+    if (r["metrics"].contains(m.id)) continue;  // the flow module's value wins
+    json inputs = json::object();
+    for (const auto& [k, v] : m.inputs) inputs[k] = v;
+    json e = {{"value", opt_number(m.value)}, {"unit", m.unit}, {"formula", m.formula}, {"inputs", inputs}};
+    if (!m.value) e["reason"] = m.reason;
+    r["metrics"][m.id] = e;
+  }
 }
 
 }  // namespace custlens

@@ -55,6 +55,43 @@ const std::vector<FieldSpec> kOrderFields = {
     {"currency", false, {"currency", "currencycode", "币种", "货币"}},
 };
 
+// The customers table (metrics.md section 1): subscription dates and the churned flag, plus
+// the attributes a churn snapshot carries (IBM's Telco file: customerID, tenure,
+// MonthlyCharges, TotalCharges, Churn). A bare "id" or "status" is last in its list.
+const std::vector<FieldSpec> kCustomerFields = {
+    {"customer_id", true,
+     {"customerid", "customer", "customerno", "customernumber", "customercode", "clientid", "client",
+      "userid", "user", "memberid", "member", "accountid", "account", "subscriberid", "customeremail", "email",
+      "客户id", "客户编号", "客户号", "客户代码", "客户", "会员id", "会员编号", "会员号", "会员卡号", "会员",
+      "用户id", "用户编号", "用户名", "用户", "顾客id", "顾客编号", "账号", "账户", "id"}},
+    {"signup_date", false,
+     {"signupdate", "signup", "signedup", "signedupat", "signupat", "startdate", "start", "subscriptionstart",
+      "subscriptionstartdate", "joindate", "joined", "joinedat", "joindt", "registrationdate", "registeredat",
+      "registerdate", "registered", "activationdate", "activatedat", "customersince", "since", "createdat",
+      "created", "createddate", "creationdate", "accountcreated", "firstdate", "注册时间", "注册日期", "开户日期",
+      "开户时间", "入会时间", "入会日期", "加入时间", "加入日期", "开通时间", "开通日期", "入网时间", "入网日期",
+      "签约日期", "开始日期", "创建时间", "创建日期"}},
+    {"end_date", false,
+     {"enddate", "end", "churndate", "churnedat", "churnedon", "canceldate", "cancellationdate", "cancelledat",
+      "canceledat", "cancelledon", "canceledon", "cancelleddate", "terminationdate", "terminatedat", "endedat",
+      "closedate", "closedat", "unsubscribedat", "unsubscribedate", "leftat", "leavedate", "subscriptionend",
+      "subscriptionenddate", "流失日期", "流失时间", "注销日期", "注销时间", "销户日期", "销户时间", "离网日期",
+      "离网时间", "退订日期", "退订时间", "取消日期", "取消时间", "结束日期", "结束时间", "停用日期"}},
+    {"churned", false,
+     {"churned", "churn", "ischurned", "churnflag", "churnlabel", "exited", "attrited", "cancelled", "canceled",
+      "customerstatus", "subscriptionstatus", "accountstatus", "memberstatus", "status", "是否流失", "流失",
+      "已流失", "流失标志", "流失标识", "是否注销", "客户状态", "会员状态", "用户状态", "账户状态", "状态"}},
+    {"tenure_months", false,
+     {"tenure", "tenuremonths", "tenureinmonths", "monthsascustomer", "monthsactive", "lifetimemonths",
+      "在网时长", "在网月数", "入网时长", "在网时长月", "使用月数", "会员月数", "客户月数"}},
+    {"monthly_charges", false,
+     {"monthlycharges", "monthlycharge", "monthlyfee", "monthlyamount", "monthlyspend", "mrr", "月费",
+      "月租", "月消费", "月均消费", "每月费用", "月费用"}},
+    {"total_charges", false,
+     {"totalcharges", "totalcharge", "totalspend", "totalspent", "totalbilled", "lifetimespend", "累计消费",
+      "累计消费金额", "总消费", "总消费金额", "总费用", "累计费用"}},
+};
+
 // Platform exports recognised by their headers, where the generic synonyms would choose
 // wrong (Shopify's order id is "Name"). Normalised header names; see exports.md.
 struct Profile {
@@ -90,6 +127,7 @@ bool is_position(const std::string& s) {
 const std::vector<FieldSpec>& table_fields(const std::string& table) {
   static const std::vector<FieldSpec> kNone;
   if (table == "orders") return kOrderFields;
+  if (table == "customers") return kCustomerFields;
   return kNone;
 }
 

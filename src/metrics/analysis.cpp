@@ -11,6 +11,8 @@
 
 namespace custlens {
 
+const char* const kLifecycleNames[5] = {"lapsed", "new", "reactivated", "at_risk", "active"};
+
 const char* const kSegmentNames[11] = {"Champions",      "Loyal Customers", "Potential Loyalists",
                                        "New Customers",  "Promising",       "Need Attention",
                                        "About to Sleep", "At Risk",         "Can't Lose Them",
@@ -156,7 +158,7 @@ void score_counts(const std::vector<T>& values, bool larger_is_better, std::vect
 
 }  // namespace
 
-Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
+Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const CustomerBase* subscription_base) {
   Analysis a;
   a.options = opt;
   const size_t nlines = t.lines(), norders = t.orders();
@@ -395,6 +397,26 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
   }
   std::vector<std::vector<int64_t>> cohort_units{size_t(nmonths)};
   for (int32_t i = 0; i < nmonths; ++i) cohort_units[size_t(i)].assign(size_t(nmonths - i), 0);
+  // Quarter cohorts: the same cells by quarter (whatever `period` is).
+  a.quarter0 = period_of_month(month_first, Granularity::quarter);
+  const int32_t nquarters = period_of_month(month_last, Granularity::quarter) - a.quarter0 + 1;
+  std::vector<uint32_t> quarter_of(static_cast<size_t>(nmonths));  // by months since month_first
+  for (int32_t m = 0; m < nmonths; ++m)
+    quarter_of[size_t(m)] = uint32_t(period_of_month(month_first + m, Granularity::quarter) - a.quarter0);
+  a.quarter_cohort_size.assign(size_t(nquarters), 0);
+  a.quarter_cohort_active.resize(size_t(nquarters));
+  a.quarter_cohort_revenue.resize(size_t(nquarters));
+  std::vector<std::vector<int64_t>> quarter_units{size_t(nquarters)};
+  for (int32_t i = 0; i < nquarters; ++i) {
+    a.quarter_cohort_active[size_t(i)].assign(size_t(nquarters - i), 0);
+    quarter_units[size_t(i)].assign(size_t(nquarters - i), 0);
+  }
+  // The transactional customer base (metrics/flow.h) and what the lifecycle stages need.
+  const int32_t lapse = opt.lapse_days;
+  const int32_t last_period_start = a.periods.back().start;
+  CustomerBase purchase_base;
+  purchase_base.reserve(ncust_ids, start[ncust_ids]);
+  std::vector<int32_t> pdays, gaps;  // one customer's distinct purchase days, and gaps between them
   std::vector<int64_t> spend_units;  // per customer row, exact
   int64_t returns_only_units = 0;    // ids with returns and no purchase
 
@@ -404,6 +426,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
   for (auto* col : {&cc.first_purchase, &cc.last_purchase, &cc.recency_days, &cc.t_x, &cc.T, &cc.cohort})
     col->reserve(ncust_ids);
   for (auto* col : {&cc.total_spend, &cc.mean_order_value, &cc.repeat_spend, &cc.btyd_monetary}) col->reserve(ncust_ids);
+  cc.lifecycle.reserve(ncust_ids);
   spend_units.reserve(ncust_ids);
   uint64_t repeat_customers = 0, identified_purchases = 0;
   int64_t identified_spend = 0;
@@ -422,13 +445,14 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     uint32_t purchases = 0, days = 0;
     int32_t first = 0, last = 0, prev_day = std::numeric_limits<int32_t>::min();
     int64_t spend = 0, repeat = 0;
+    pdays.clear();
     for (const OrderRec& r : mine) {
       spend += r.net;
       if (!r.purchase) continue;
       if (purchases == 0) first = r.day;
       last = r.day;
       ++purchases;
-      if (r.day != prev_day) ++days, prev_day = r.day;
+      if (r.day != prev_day) ++days, prev_day = r.day, pdays.push_back(r.day);
       if (r.day > first) repeat += r.net;
     }
     if (purchases == 0) {  // returns only (of purchases made before the data starts)
@@ -451,6 +475,38 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     cc.T.push_back(a.as_of - first);
     cc.btyd_monetary.push_back(days > 1 ? double(repeat) / kScale / (days - 1) : 0.0);
     cc.cohort.push_back(month_first + int32_t(ci));
+    purchase_base.add_purchase_days(pdays.data(), pdays.size(), lapse);
+    {
+      // Lifecycle stage at as_of: the first rule that applies (metrics.md section 3).
+      const int32_t recency = a.as_of - last;
+      const size_t nd = pdays.size();
+      Lifecycle stage;
+      if (recency >= lapse) {
+        stage = Lifecycle::lapsed;
+      } else if (first >= last_period_start) {
+        stage = Lifecycle::new_customer;
+      } else if (last >= last_period_start && nd >= 2 && last - pdays[nd - 2] > lapse) {
+        stage = Lifecycle::reactivated;  // out of the base between the two purchase days
+      } else {
+        bool at_risk;
+        if (nd >= 3) {
+          // recency > 2 × median gap, in integers: the median of an even count is the mean
+          // of the middle two, so 2 × median is their sum.
+          gaps.clear();
+          for (size_t i = 1; i < nd; ++i) gaps.push_back(pdays[i] - pdays[i - 1]);
+          size_t m = gaps.size(), mid = m / 2;
+          std::nth_element(gaps.begin(), gaps.begin() + mid, gaps.end());
+          int64_t twice_median = 2 * int64_t(gaps[mid]);
+          if (m % 2 == 0) twice_median = int64_t(gaps[mid]) + *std::max_element(gaps.begin(), gaps.begin() + mid);
+          at_risk = recency > twice_median;
+        } else {
+          at_risk = 2 * int64_t(recency) > lapse;  // recency > lapse_days / 2
+        }
+        stage = at_risk ? Lifecycle::at_risk : Lifecycle::active;
+      }
+      cc.lifecycle.push_back(uint8_t(stage));
+      ++a.lifecycle_counts[uint8_t(stage)];
+    }
     if (purchases >= 2) ++repeat_customers;
     identified_purchases += purchases;
     identified_spend += spend;
@@ -461,6 +517,11 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
     ++a.cohort_size[ci];
     int64_t* cohort_revenue = cohort_units[ci].data();
     uint64_t* cohort_active = a.cohort_active[ci].data();
+    const uint32_t qi = quarter_of[ci];
+    ++a.quarter_cohort_size[qi];
+    int64_t* quarter_revenue = quarter_units[qi].data();
+    uint64_t* quarter_active = a.quarter_cohort_active[qi].data();
+    uint32_t last_quarter = std::numeric_limits<uint32_t>::max();
     uint32_t last_month = std::numeric_limits<uint32_t>::max(), run_period = 0, run = 0;
     auto end_run = [&] {
       per_id_orders[run_period] += run;
@@ -473,11 +534,14 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
       uint32_t p = period_of[m];
       per_id_revenue[p] += r.net;
       if (m >= ci) cohort_revenue[m - ci] += r.net;  // (not a return dated before the first purchase)
+      const uint32_t q = quarter_of[m];
+      if (q >= qi) quarter_revenue[q - qi] += r.net;
       if (!r.purchase) continue;
       if (m != last_month) {
         last_month = m;
         ++a.monthly_active[m];
         ++cohort_active[m - ci];
+        if (q != last_quarter) last_quarter = q, ++quarter_active[q - qi];
       }
       if (run && p != run_period) end_run(), run = 0;
       run_period = p;
@@ -490,6 +554,10 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
   a.returns_without_purchase_revenue = double(returns_only_units) / kScale;
   for (size_t i = 0; i < cohort_units.size(); ++i)
     for (size_t k = 0; k < cohort_units[i].size(); ++k) a.cohort_revenue[i][k] = double(cohort_units[i][k]) / kScale;
+  for (size_t i = 0; i < quarter_units.size(); ++i) {
+    a.quarter_cohort_revenue[i].resize(quarter_units[i].size());
+    for (size_t k = 0; k < quarter_units[i].size(); ++k) a.quarter_cohort_revenue[i][k] = double(quarter_units[i][k]) / kScale;
+  }
 
   // 6. RFM scores and segments.
   size_t n = cc.size();
@@ -571,9 +639,148 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt) {
        "customers purchasing in the period who had purchased before it / customers purchasing in the period",
        {}, "defined per period: see series.returning_customer_share"});
 
+  // 7b. The customer flow (metrics.md section 3): the base, per period and over the range,
+  // and at as_of. Transactional unless a subscription base was given.
+  {
+    const bool subscription = subscription_base != nullptr;
+    const CustomerBase& base = subscription ? *subscription_base : purchase_base;
+    a.flow_base = subscription ? "subscription" : "transactional";
+    if (t.any_customer_column || subscription) {
+      std::vector<int32_t> bounds{a.first_date - 1};
+      for (const Period& p : a.periods) bounds.push_back(p.end);
+      a.flow = customer_flow(base, bounds);
+      // Warm-up: S is cut short when the lapse window before the period's start reaches
+      // before the data (a subscription base has no lapse window).
+      for (const Period& p : a.periods) a.flow_warm_up.push_back(!subscription && p.start - a.first_date < lapse);
+      a.flow_range = customer_flow(base, {a.first_date - 1, a.as_of})[0];
+      a.flow_range_warm_up = !subscription;
+    }
+    const bool have = !a.flow.empty();
+    const char* no_flow = "needs a customer column (customer_id)";
+    const char* no_start = "no customers at period start";
+    auto count_metric = [&](const char* id, const char* formula, uint64_t v) {
+      Metric m{id, std::nullopt, "count", formula, {}, ""};
+      if (have) m.value = double(v); else m.reason = no_flow;
+      add(m);
+    };
+    const FlowCounts& w = a.flow_range;
+    const double S = double(w.start), E = double(w.end), N = double(w.acquired);
+    count_metric("customers_start", "|S|: customers in the base at the end of the day before first_date", w.start);
+    count_metric("customers_end", "|E|: customers in the base at as_of", w.end);
+    count_metric("new_customers", "|N|: customers whose first purchase (or signup) is in the range", w.acquired);
+    count_metric("new_in_base", "|N ∩ E|: new customers still in the base at as_of", w.new_in_base);
+    count_metric("retained", "|S ∩ E|", w.retained);
+    count_metric("reactivated", "|E \\ S \\ N|: bought before the range, lapsed by its start, back by its end",
+                 w.reactivated);
+    count_metric("lost", "|S \\ E|", w.lost);
+    auto rate = [&](const char* id, const char* unit, const char* formula, double num, double den,
+                    std::vector<std::pair<std::string, double>> inputs) {
+      Metric m{id, std::nullopt, unit, formula, std::move(inputs), ""};
+      if (!have) m.reason = no_flow, m.inputs.clear();
+      else if (den == 0) m.reason = no_start;
+      else m.value = num / den;
+      add(m);
+    };
+    rate("retention_rate", "ratio", "|retained| / |S| (retained = S ∩ E)", double(w.retained), S,
+         {{"retained", double(w.retained)}, {"customers_start", S}, {"customers_end", E}, {"new_customers", N},
+          {"reactivated", double(w.reactivated)}});
+    rate("churn_rate", "ratio", "|lost| / |S| = 1 − retention_rate (lost = S \\ E)", double(w.lost), S,
+         {{"lost", double(w.lost)}, {"customers_start", S}});
+    rate("customer_growth_rate", "ratio", "(|E| − |S|) / |S|", E - S, S, {{"customers_end", E}, {"customers_start", S}});
+    {
+      Metric m{"net_customer_additions", std::nullopt, "count", "|E| − |S| = new_in_base + reactivated − lost",
+               {{"customers_end", E}, {"customers_start", S}, {"new_in_base", double(w.new_in_base)},
+                {"reactivated", double(w.reactivated)}, {"lost", double(w.lost)}}, ""};
+      if (have) m.value = E - S; else m.reason = no_flow, m.inputs.clear();
+      add(m);
+    }
+    // At as_of: the year ending at as_of (spec section 2), S = base(as_of − 365), E = base(as_of).
+    {
+      const int32_t year_start = a.as_of - 365;
+      Metric m{"annual_churn_rate", std::nullopt, "ratio",
+               "|lost| / |S| over the year ending at as_of: S = base(as_of − 365), E = base(as_of)", {}, ""};
+      Metric life{"avg_customer_lifespan", std::nullopt, "years", "1 / annual_churn_rate", {}, ""};
+      if (!have) {
+        m.reason = life.reason = no_flow;
+      } else {
+        const int32_t history = year_start - a.first_date;
+        if (!subscription && history < lapse) {
+          m.reason = "needs (as_of − 365) − first date >= lapse_days (" + std::to_string(lapse) + " days); the data give " +
+                     std::to_string(history) + ": base(as_of − 365) would be cut short by the start of the data";
+          m.inputs = {{"days_before_year_start", double(history)}, {"lapse_days", double(lapse)}};
+        } else {
+          FlowCounts y = customer_flow(base, {year_start, a.as_of})[0];
+          m.inputs = {{"lost", double(y.lost)}, {"customers_start", double(y.start)}, {"customers_end", double(y.end)},
+                      {"new_customers", double(y.acquired)}, {"reactivated", double(y.reactivated)}};
+          if (y.start == 0) m.reason = "no customers in the base a year before as_of";
+          else m.value = double(y.lost) / double(y.start);
+        }
+        if (!m.value) life.reason = "annual_churn_rate is null: " + m.reason;
+        else if (*m.value == 0) life.reason = "no customer of the base a year ago was lost: the lifespan is unbounded";
+        else life.value = 1.0 / *m.value, life.inputs = {{"annual_churn_rate", *m.value}};
+      }
+      add(m);
+      add(life);
+    }
+    {
+      Metric m{"lapsed_customer_share", std::nullopt, "ratio",
+               "customers ever seen who are not in base(as_of) / customers ever seen", {}, ""};
+      if (!have) {
+        m.reason = no_flow;
+      } else {
+        BaseSnapshot b = base_snapshot(base, a.as_of);
+        m.inputs = {{"lapsed_customers", double(b.out_of_base)}, {"customers_seen", double(b.seen)}};
+        if (b.seen == 0) m.reason = no_customers;
+        else m.value = double(b.out_of_base) / double(b.seen);
+      }
+      add(m);
+    }
+    if (have) {
+      a.flow_series.reserve(11);  // references to the series are held while others are added
+      auto fseries = [&](const char* id, const char* unit, const char* formula) -> Series& {
+        a.flow_series.push_back({id, unit, std::vector<std::optional<double>>(np), std::vector<std::string>(np), formula});
+        return a.flow_series.back();
+      };
+      struct CountCol {
+        const char* id;
+        const char* formula;
+        uint64_t FlowCounts::*field;
+      };
+      static const CountCol kCounts[] = {
+          {"customers_start", "|S|, S = base(a − 1)", &FlowCounts::start},
+          {"customers_end", "|E|, E = base(b)", &FlowCounts::end},
+          {"new_customers", "|N|: first purchase (or signup) in [a, b]", &FlowCounts::acquired},
+          {"new_in_base", "|N ∩ E|", &FlowCounts::new_in_base},
+          {"retained", "|S ∩ E|", &FlowCounts::retained},
+          {"reactivated", "|E \\ S \\ N|", &FlowCounts::reactivated},
+          {"lost", "|S \\ E|", &FlowCounts::lost},
+      };
+      for (const auto& col : kCounts) {
+        Series& s = fseries(col.id, "count", col.formula);
+        for (size_t p = 0; p < np; ++p) s.values[p] = double(a.flow[p].*(col.field));
+      }
+      Series& ret = fseries("retention_rate", "ratio", "|retained| / |S|");
+      Series& churn = fseries("churn_rate", "ratio", "|lost| / |S|");
+      Series& growth = fseries("customer_growth_rate", "ratio", "(|E| − |S|) / |S|");
+      Series& net = fseries("net_customer_additions", "count", "|E| − |S| = new_in_base + reactivated − lost");
+      for (size_t p = 0; p < np; ++p) {
+        const FlowCounts& f = a.flow[p];
+        const double s0 = double(f.start);
+        net.values[p] = double(f.end) - s0;
+        if (f.start == 0) {
+          ret.reasons[p] = churn.reasons[p] = growth.reasons[p] = no_start;
+          continue;
+        }
+        ret.values[p] = double(f.retained) / s0;
+        churn.values[p] = double(f.lost) / s0;
+        growth.values[p] = (double(f.end) - s0) / s0;
+      }
+    }
+  }
+
   // 8. Series.
   auto series = [&](const char* id, const char* unit) -> Series& {
-    a.series.push_back({id, unit, std::vector<std::optional<double>>(np), std::vector<std::string>(np)});
+    a.series.push_back({id, unit, std::vector<std::optional<double>>(np), std::vector<std::string>(np), ""});
     return a.series.back();
   };
   {

@@ -13,6 +13,7 @@
 
 #include "data/orders.h"
 #include "io/notices.h"
+#include "metrics/flow.h"
 
 namespace custlens {
 
@@ -48,7 +49,12 @@ struct Series {
   std::string unit;
   std::vector<std::optional<double>> values;
   std::vector<std::string> reasons;  ///< per period, "" when the value is there
+  std::string formula;               ///< in words; written when not empty (the flow series)
 };
+
+/// Lifecycle stages (metrics.md section 3), in the order of their precedence.
+enum class Lifecycle : uint8_t { lapsed = 0, new_customer, reactivated, at_risk, active };
+extern const char* const kLifecycleNames[5];  ///< "lapsed", "new", "reactivated", "at_risk", "active"
 
 /// Per-customer columns; row i is customer `ids[i]` (an id in OrdersTable::customers).
 struct CustomerColumns {
@@ -62,6 +68,7 @@ struct CustomerColumns {
   std::vector<int32_t> t_x, T;
   std::vector<double> btyd_monetary;
   std::vector<int32_t> cohort;  ///< month index of the first purchase (year × 12 + month − 1)
+  std::vector<uint8_t> lifecycle;  ///< Lifecycle at as_of
   size_t size() const { return ids.size(); }
 };
 
@@ -110,6 +117,20 @@ struct Analysis {
   std::vector<uint64_t> cohort_size;
   std::vector<std::vector<uint64_t>> cohort_active;   ///< [i][k]
   std::vector<std::vector<double>> cohort_revenue;    ///< [i][k] net revenue of cohort i in month i + k
+  // The same by quarter: cohort = quarter of the first purchase, cells by quarter i + k.
+  int32_t quarter0 = 0;  ///< year × 4 + quarter − 1 of month0
+  std::vector<uint64_t> quarter_cohort_size;
+  std::vector<std::vector<uint64_t>> quarter_cohort_active;
+  std::vector<std::vector<double>> quarter_cohort_revenue;
+
+  // Customer flow (metrics/flow.h), when a customer column was mapped.
+  std::string flow_base;                 ///< "transactional" or "subscription"
+  std::vector<FlowCounts> flow;          ///< per period
+  std::vector<uint8_t> flow_warm_up;     ///< per period: starts within lapse_days of first_date
+  FlowCounts flow_range;                 ///< the whole range: S = base(first_date − 1), E = base(as_of)
+  bool flow_range_warm_up = false;
+  std::vector<Series> flow_series;       ///< customers_start ... net_customer_additions
+  uint64_t lifecycle_counts[5] = {0, 0, 0, 0, 0};
 
   struct SegmentRow {
     std::string name;
@@ -136,8 +157,10 @@ struct Analysis {
   std::vector<Notice> warnings;
 };
 
-/// Runs every order and customer metric over the table.
-Analysis analyze(const OrdersTable& table, const AnalyzeOptions& opt);
+/// Runs every order and customer metric over the table. `subscription_base`, when given
+/// (a customers table with signup and end dates, see CustomerBase::add_subscription), is
+/// the customer base of the flow metrics instead of the lapse window over purchases.
+Analysis analyze(const OrdersTable& table, const AnalyzeOptions& opt, const CustomerBase* subscription_base = nullptr);
 
 /// Month index (year × 12 + month − 1) of a day number.
 int32_t month_index(int32_t day);
