@@ -17,7 +17,7 @@ constexpr std::string_view kFormulaStarts("=+-@\t\r\n\0", 8);
 // The names of customers() (docs/report-schema.md), in the row order customers_csv writes.
 constexpr const char* kCustomerCsvColumns[] = {
     "customer_id",    "first_purchase", "last_purchase", "orders",        "total_spend",  "mean_order_value",
-    "recency_days",   "r_score",        "f_score",       "m_score",       "segment",      "cohort",
+    "recency_days",   "r_score",        "f_score",       "m_score",       "segment",      "lifecycle",    "cohort",
     "btyd_frequency", "t_x",            "T",             "btyd_monetary", "repeat_spend"};
 
 static_assert(kAmountScale == 10000, "append_csv_money writes four decimal digits");
@@ -71,7 +71,7 @@ std::string customers_csv(const OrdersTable& t, const CustomerColumns& c) {
     out += name;
   }
   out += "\r\n";
-  // Only the id is user text. Dates, segment names and cohorts are the engine's own words
+  // Only the id is user text. Dates, segment and lifecycle names and cohorts are the engine's own words
   // (none starts with a formula character or holds `,` `"` CR LF), so they stay unquoted
   // and a spreadsheet still reads the dates as dates; numbers are never prefixed.
   for (size_t i = 0; i < c.size(); ++i) {
@@ -96,6 +96,8 @@ std::string customers_csv(const OrdersTable& t, const CustomerColumns& c) {
     append_int(out, unsigned(c.m_score[i]));
     out += ',';
     out += kSegmentNames[c.segment[i]];
+    out += ',';
+    if (i < c.lifecycle.size()) out += kLifecycleNames[c.lifecycle[i]];
     out += ',';
     out += month_label(c.cohort[i]);
     out += ',';

@@ -198,15 +198,15 @@ TEST_CASE("row 37: the customer export escapes every injection payload", "[expor
   REQUIRE(lines.size() == 1 + 13);
   CHECK(lines[0] ==
         "customer_id,first_purchase,last_purchase,orders,total_spend,mean_order_value,recency_days,"
-        "r_score,f_score,m_score,segment,cohort,btyd_frequency,t_x,T,btyd_monetary,repeat_spend");
+        "r_score,f_score,m_score,segment,lifecycle,cohort,btyd_frequency,t_x,T,btyd_monetary,repeat_spend");
 
   // Rows in first-seen order. Whole rows where they show a rule; the id cell for the rest.
-  CHECK(lines[1] == "\"'=1+2\"\";=1+2\",2024-01-05,2024-02-05,2,0.30,0.15,55,5,5,1,Loyal Customers,2024-01,1,31,86,0.20,0.20");
+  CHECK(lines[1] == "\"'=1+2\"\";=1+2\",2024-01-05,2024-02-05,2,0.30,0.15,55,5,5,1,Loyal Customers,active,2024-01,1,31,86,0.20,0.20");
   CHECK(lines[2].rfind("\"'=HYPERLINK(\"\"http://x?\"\"&A1,\"\"a\"\")\",2024-01-06,", 0) == 0);
   CHECK(lines[3].rfind("\"'-1+2\",", 0) == 0);
   CHECK(lines[4].rfind("\"'+86 138 0000 0000\",", 0) == 0);
   CHECK(lines[5].rfind("\"'@SUM(1+1)\",", 0) == 0);
-  CHECK(lines[6] == "\"c42\",2024-01-10,2024-03-10,3,4.00,1.3333,21,5,5,3,Champions,2024-01,2,60,81,1.50,3.00");
+  CHECK(lines[6] == "\"c42\",2024-01-10,2024-03-10,3,4.00,1.3333,21,5,5,3,Champions,active,2024-01,2,60,81,1.50,3.00");
   CHECK(lines[7].rfind("\"Smith, Jane\",2024-01-11,2024-01-11,1,12.345,12.345,", 0) == 0);
   // A quoted line break stays inside the quoted cell: the row continues after it.
   CHECK(lines[8].rfind("\"line1\nline2\",2024-01-12,", 0) == 0);
@@ -215,7 +215,7 @@ TEST_CASE("row 37: the customer export escapes every injection payload", "[expor
   // A NUL is kept in the id, so the NUL rule applies to real data.
   CHECK(lines[10].rfind(std::string("\"'\0nul\",", 8), 0) == 0);
   // A negative net is an engine number: neither quoted nor prefixed.
-  CHECK(lines[11] == "\"refunder\",2024-01-15,2024-01-15,1,-12.50,-12.50,76,4,3,1,Potential Loyalists,2024-01,0,0,76,0.00,0.00");
+  CHECK(lines[11] == "\"refunder\",2024-01-15,2024-01-15,1,-12.50,-12.50,76,4,3,1,Potential Loyalists,active,2024-01,0,0,76,0.00,0.00");
   CHECK(lines[12].rfind("\"'=\",", 0) == 0);
   CHECK(lines[13].rfind("\"'@\",", 0) == 0);
 }
@@ -227,7 +227,7 @@ TEST_CASE("row 37: reading the export back gives the table's cells minus the mar
   const Table back = read_back(engine.customers_csv());
 
   CHECK(back.notices == std::vector<std::string>{"nul_bytes"});  // the NUL id's, and nothing else
-  REQUIRE(back.columns.size() == 17);
+  REQUIRE(back.columns.size() == 18);
   REQUIRE(back.rows.size() == table["customer_id"].size());
   size_t marked = 0;
   for (size_t i = 0; i < back.rows.size(); ++i) {
@@ -262,5 +262,5 @@ TEST_CASE("an analysis with no customers exports the header alone", "[export]") 
   load_and_analyze(engine, "customer_id,order_date,amount\n,2024-01-05,10\n");  // a guest order
   CHECK(engine.customers_csv() ==
         "customer_id,first_purchase,last_purchase,orders,total_spend,mean_order_value,recency_days,"
-        "r_score,f_score,m_score,segment,cohort,btyd_frequency,t_x,T,btyd_monetary,repeat_spend\r\n");
+        "r_score,f_score,m_score,segment,lifecycle,cohort,btyd_frequency,t_x,T,btyd_monetary,repeat_spend\r\n");
 }

@@ -165,7 +165,7 @@ test('customersCsv(): the customers() table as CSV, formula payloads escaped', a
   engine.analyze({ asOf: '2024-03-31' });
   const lines = engine.customersCsv().split('\r\n');
   assert.equal(lines[0], 'customer_id,first_purchase,last_purchase,orders,total_spend,mean_order_value,' +
-    'recency_days,r_score,f_score,m_score,segment,cohort,btyd_frequency,t_x,T,btyd_monetary,repeat_spend');
+    'recency_days,r_score,f_score,m_score,segment,lifecycle,cohort,btyd_frequency,t_x,T,btyd_monetary,repeat_spend');
   assert.match(lines[1], /^"'=1\+2"";=1\+2",2024-01-05,2024-02-05,2,0\.30,0\.15,55,/);
   assert.match(lines[2], /^"ann",2024-01-07,2024-01-07,1,-12\.50,-12\.50,/);
   assert.equal(lines.length, 4); // header, two rows, and the empty string after the last CRLF
