@@ -28,7 +28,7 @@ const ORDER_FIELDS = ['order_id', 'customer_id', 'order_date', 'amount', 'quanti
   'status', 'channel', 'currency', 'product'];
 const SERIES_IDS = ['revenue', 'orders', 'customers', 'aov', 'repeat_purchase_rate', 'returning_customer_share'];
 const TABLE_COLUMNS = ['customer_id', 'first_purchase', 'last_purchase', 'orders', 'total_spend', 'mean_order_value',
-  'recency_days', 'r_score', 'f_score', 'm_score', 'segment', 'cohort'];
+  'recency_days', 'r_score', 'f_score', 'm_score', 'segment', 'lifecycle', 'cohort'];
 const PAGE_SIZE = 25;
 
 const state = {
@@ -44,6 +44,9 @@ const state = {
   include: new Set(), // status choices made on the page
   exclude: new Set(),
   seriesMetric: 'revenue',
+  asOf: '',           // '' = the last order date
+  lapseDays: 180,
+  cohortView: 'share',
   sort: { col: 'total_spend', dir: -1 },
   page: 0,
   order: null,        // customer row order for the current sort
@@ -94,7 +97,9 @@ function cancel() {
 }
 
 function analyzeOptions() {
-  return { period: state.period, includeStatuses: [...state.include], excludeStatuses: [...state.exclude] };
+  const o = { period: state.period, lapseDays: state.lapseDays, includeStatuses: [...state.include], excludeStatuses: [...state.exclude] };
+  if (state.asOf) o.asOf = state.asOf;
+  return o;
 }
 
 // Loads `files` into a fresh table and shows the result; on failure or cancel the previous
@@ -188,6 +193,7 @@ function render() {
   $('sample-banner').hidden = !state.sample;
   renderCards();
   renderCharts();
+  renderFlow();
   renderReading();
   renderMapping();
   renderStatuses();
@@ -318,6 +324,155 @@ function renderCharts() {
   const segs = r.segments?.rfm?.segments ?? [];
   $('segments').replaceChildren(table([i.t('segment'), i.t('customersCol'), i.t('revenueCol')],
     segs.map((g) => [i.segmentName(g.segment), i.integer(g.customers), i.money(g.revenue, cur)])));
+}
+
+// A value that explains itself on hover or keyboard focus, like the KPI cards.
+function explained(text, formula, inputs) {
+  const i = state.i18n;
+  return el('span', { class: 'explained', tabindex: 0 }, text,
+    el('span', { class: 'detail', role: 'tooltip' },
+      el('strong', { text: `${i.t('formula')}: ` }), formula,
+      inputs ? el('ul', {}, Object.entries(inputs).map(([k, v]) =>
+        el('li', { text: `${i.inputName(k)} = ${v === null ? '—' : typeof v === 'number' ? i.number(v) : v}` }))) : null));
+}
+
+function renderFlow() {
+  const i = state.i18n;
+  const r = state.report;
+  const flow = r.flow;
+  $('flow-section').hidden = !flow;
+  if (!flow) return;
+  $('flow-definition').textContent = flow.definition ?? '';
+  $('as-of').value = state.asOf || r.period.as_of;
+  $('as-of').min = r.period.first_date;
+  $('lapse-days').value = flow.lapse_days ?? state.lapseDays;
+  $('lapse-days').disabled = flow.base !== 'transactional';
+  const series = flow.series ?? {};
+  const points = (id) => series[id]?.points ?? [];
+  const periods = (points('retention_rate').length ? points('retention_rate') : points('customers_end')).map((p) => p.period);
+  const count = (id, k, fallback) => {
+    const p = points(id)[k];
+    if (p && p.value !== null && p.value !== undefined) return p.value;
+    return fallback?.(k) ?? null;
+  };
+  // Counts per period: from their own series, else from the rates' inputs.
+  const inRet = (key) => (k) => points('retention_rate')[k]?.inputs?.[key] ?? null;
+  const inChurn = (key) => (k) => points('churn_rate')[k]?.inputs?.[key] ?? null;
+  const rows = periods.map((label, k) => ({
+    label,
+    warm_up: (points('retention_rate')[k] ?? points('customers_end')[k])?.warm_up,
+    partial: (points('retention_rate')[k] ?? points('customers_end')[k])?.partial,
+    S: count('customers_start', k, inRet('customers_start')),
+    E: count('customers_end', k, inRet('customers_end')),
+    N: count('new_customers', k, inRet('new_customers')),
+    newIn: count('new_in_base', k, inRet('new_in_base')),
+    re: count('reactivated', k, inRet('reactivated')),
+    lost: count('lost', k, inChurn('lost')),
+    retained: count('retained', k, inRet('retained')),
+    net: count('net_customer_additions', k),
+    ret: points('retention_rate')[k],
+    churn: points('churn_rate')[k],
+  }));
+  const label = (row) => `${row.label}${row.partial ? '*' : ''}${row.warm_up ? '°' : ''}`;
+  const period = i.t(state.period);
+  $('flow-chart-title').textContent = i.t('flowChartTitle', { period });
+  $('chart-flow').setAttribute('aria-label', i.t('flowChartTitle', { period }));
+  chart('chart-flow')?.setOption({
+    aria: { enabled: true },
+    animation: false,
+    legend: { top: 0 },
+    grid: { left: 60, right: 20, top: 40, bottom: 40 },
+    tooltip: { ...TOOLTIP, trigger: 'axis' },
+    xAxis: { type: 'category', data: rows.map(label) },
+    yAxis: { type: 'value' },
+    series: [
+      { name: i.t('newInBase'), type: 'bar', stack: 'flow', data: rows.map((x) => x.newIn) },
+      { name: i.t('reactivatedCol'), type: 'bar', stack: 'flow', data: rows.map((x) => x.re) },
+      { name: i.t('lostCol'), type: 'bar', stack: 'flow', data: rows.map((x) => (x.lost === null ? null : -x.lost)) },
+      { name: i.t('netCol'), type: 'line', data: rows.map((x) => x.net ?? (x.E !== null && x.S !== null ? x.E - x.S : null)) },
+    ],
+  }, true);
+  $('rates-chart-title').textContent = i.t('ratesChartTitle', { period });
+  $('chart-rates').setAttribute('aria-label', i.t('ratesChartTitle', { period }));
+  chart('chart-rates')?.setOption({
+    aria: { enabled: true },
+    animation: false,
+    legend: { top: 0 },
+    grid: { left: 60, right: 20, top: 40, bottom: 40 },
+    tooltip: { ...TOOLTIP, trigger: 'axis', valueFormatter: (v) => (v === null || v === undefined ? i.t('noValue') : i.percent(v)) },
+    xAxis: { type: 'category', data: rows.map(label) },
+    yAxis: { type: 'value', axisLabel: { formatter: (v) => i.percent(v) } },
+    series: [
+      { name: i.metricName('retention_rate'), type: 'line', data: rows.map((x) => x.ret?.value ?? null) },
+      { name: i.metricName('churn_rate'), type: 'line', data: rows.map((x) => x.churn?.value ?? null) },
+    ],
+  }, true);
+  const num = (v) => (v === null || v === undefined ? '—' : i.integer(v));
+  const rate = (p, id) => (p ? explained(p.value === null ? (p.reason ?? i.t('noValue')) : i.percent(p.value),
+    i.formula(id, series[id]?.formula ?? ''), p.inputs) : '—');
+  $('flow-table').replaceChildren(el('table', {},
+    el('thead', {}, el('tr', {}, [i.t('period'), i.t('startCol'), i.t('newCol'), i.t('newInBase'), i.t('reactivatedCol'),
+      i.t('lostCol'), i.t('retainedCol'), i.t('endCol'), i.metricName('retention_rate'), i.metricName('churn_rate')]
+      .map((h) => el('th', { scope: 'col', text: h })))),
+    el('tbody', {}, rows.map((x) => el('tr', { 'data-period': x.label },
+      el('th', { scope: 'row', title: x.warm_up ? i.t('warmUp') : null, text: label(x) }),
+      ...[x.S, x.N, x.newIn, x.re, x.lost, x.retained, x.E].map((v) => el('td', { text: num(v) })),
+      el('td', { class: 'rate' }, rate(x.ret, 'retention_rate')),
+      el('td', { class: 'rate' }, rate(x.churn, 'churn_rate'))))),
+    el('caption', { text: `* ${i.t('partial')} · ° ${i.t('warmUp')}` })));
+
+  renderCohorts();
+  // Lifecycle stages at as_of.
+  const stages = flow.lifecycle?.stages ?? [];
+  $('chart-lifecycle').setAttribute('aria-label', i.t('lifecycleTitle'));
+  chart('chart-lifecycle')?.setOption({
+    aria: { enabled: true },
+    animation: false,
+    grid: { left: 100, right: 30, top: 10, bottom: 30 },
+    tooltip: { ...TOOLTIP },
+    xAxis: { type: 'value' },
+    yAxis: { type: 'category', data: stages.map((x) => i.stageName(x.stage)) },
+    series: [{ type: 'bar', data: stages.map((x) => x.customers), label: { show: true, position: 'right' } }],
+  }, true);
+  $('lifecycle-table').replaceChildren(table([i.t('stage'), i.t('customersCol')],
+    stages.map((x) => [i.stageName(x.stage), i.integer(x.customers)])));
+  $('lifecycle-rules').textContent = flow.lifecycle?.rules ?? '';
+}
+
+function renderCohorts() {
+  const i = state.i18n;
+  const coh = state.report.cohorts ?? {};
+  const quarter = state.period !== 'month' && coh.acquisition_quarter;
+  const c = quarter ? coh.acquisition_quarter : coh.acquisition;
+  if (!c) return;
+  const labels = c.months ?? c.quarters ?? [];
+  const view = state.cohortView;
+  const matrix = view === 'share' ? c.share : c.revenue_per_customer;
+  if (!matrix) return;
+  const cur = currencyOf(state.report);
+  const fmt = (v) => (v === null || v === undefined ? '' : view === 'share' ? i.percent(v) : i.money(v, cur));
+  const cells = [];
+  let max = 0;
+  matrix.forEach((row, a) => row.forEach((v, k) => {
+    if (v === null || v === undefined) return;
+    if (k > 0 || view === 'revenue') max = Math.max(max, v);
+    cells.push([k, a, v]);
+  }));
+  const width = Math.max(0, ...matrix.map((row) => row.length));
+  $('chart-cohort').setAttribute('aria-label', `${i.t('cohortTitle')}: ${view === 'share' ? i.t('cohortShare') : i.t('cohortRevenue')}`);
+  chart('chart-cohort')?.setOption({
+    aria: { enabled: true },
+    animation: false,
+    grid: { left: 70, right: 20, top: 10, bottom: 50 },
+    tooltip: { ...TOOLTIP, formatter: (p) => `${labels[p.value[1]]} +${p.value[0]}: ${fmt(p.value[2])}` },
+    xAxis: { type: 'category', name: quarter ? i.t('cohortAxisQuarter') : i.t('cohortAxis'), nameLocation: 'middle', nameGap: 30,
+      data: Array.from({ length: width }, (_, k) => String(k)) },
+    yAxis: { type: 'category', inverse: true, data: labels },
+    visualMap: { min: 0, max: max || 1, show: false, inRange: { color: ['#eef4fb', '#1f5fa8'] } },
+    series: [{ type: 'heatmap', data: cells }],
+  }, true);
+  $('cohort-table').replaceChildren(table([i.t('cohortLabel'), i.t('sizeCol'), ...Array.from({ length: width }, (_, k) => `+${k}`)],
+    matrix.map((row, a) => [labels[a], i.integer(c.size[a]), ...Array.from({ length: width }, (_, k) => fmt(row[k]))])));
 }
 
 const ENCODINGS = ['', 'utf-8', 'gb18030', 'utf-16le', 'utf-16be', 'windows-1252', 'latin1'];
@@ -481,11 +636,13 @@ function renderCustomers() {
     if (col === 'customer_id') return visible(v);
     if (col === 'first_purchase' || col === 'last_purchase') return i.date(v);
     if (col === 'segment') return i.segmentName(v);
+    if (col === 'lifecycle') return v ? i.stageName(v) : '';
     if (col === 'total_spend' || col === 'mean_order_value') return i.money(v, cur);
     if (col === 'cohort') return v;
     return i.integer(v);
   };
-  const head = TABLE_COLUMNS.map((col) => {
+  const columns = TABLE_COLUMNS.filter((col) => c[col] !== undefined);
+  const head = columns.map((col) => {
     const sorted = state.sort.col === col;
     return el('th', { scope: 'col', 'aria-sort': sorted ? (state.sort.dir > 0 ? 'ascending' : 'descending') : 'none' },
       el('button', { type: 'button', class: 'sort', title: i.t('sortBy', { col: i.t(`col_${col}`) }),
@@ -497,7 +654,7 @@ function renderCustomers() {
         } }, i.t(`col_${col}`), sorted ? (state.sort.dir > 0 ? ' ▲' : ' ▼') : ''));
   });
   const rows = state.order.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE)
-    .map((k) => el('tr', {}, TABLE_COLUMNS.map((col) => el('td', { text: cell(col, k) }))));
+    .map((k) => el('tr', {}, columns.map((col) => el('td', { text: cell(col, k) }))));
   const nav = el('nav', { class: 'pager', 'aria-label': i.t('customers') },
     el('button', { type: 'button', disabled: state.page === 0, onclick: () => { state.page--; renderCustomers(); } }, i.t('prev')),
     el('span', { text: i.t('pageOf', { page: state.page + 1, pages }) }),
@@ -563,6 +720,16 @@ function init() {
     r.addEventListener('change', (e) => {
       state.period = e.target.value;
       reanalyze();
+    });
+  $('flow-apply').addEventListener('click', () => {
+    state.asOf = $('as-of').value === state.report?.period?.as_of && !state.asOf ? '' : $('as-of').value;
+    state.lapseDays = Math.max(1, Number($('lapse-days').value) || 180);
+    reanalyze();
+  });
+  for (const r of document.querySelectorAll('input[name=cohort-view]'))
+    r.addEventListener('change', (e) => {
+      state.cohortView = e.target.value;
+      renderCohorts();
     });
   $('series-metric').addEventListener('change', (e) => {
     state.seriesMetric = e.target.value;

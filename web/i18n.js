@@ -89,6 +89,37 @@ const en = {
   col_cohort: 'Cohort',
   privacy: 'Runs in your browser: no data is sent anywhere.',
   reading: 'How the files were read',
+  nYears: '{n} years',
+  nDays: '{n} days',
+  flow: 'Customer flow: retention and churn',
+  asOf: 'As of',
+  lapseDays: 'Lapse window (days)',
+  recompute: 'Recompute',
+  flowChartTitle: 'Customers gained and lost by {period}',
+  ratesChartTitle: 'Retention and churn rate by {period}',
+  flowTable: 'Customer flow by period (focus a rate for its formula)',
+  newInBase: 'New (still in base)',
+  reactivatedCol: 'Reactivated',
+  lostCol: 'Lost',
+  netCol: 'Net change',
+  startCol: 'Start (S)',
+  endCol: 'End (E)',
+  newCol: 'New (N)',
+  retainedCol: 'Retained',
+  warmUp: 'warm-up: customers from before the data cannot be seen',
+  cohortTitle: 'Acquisition cohorts',
+  cohortShow: 'Show',
+  cohortShare: 'share purchasing',
+  cohortRevenue: 'revenue per customer',
+  cohortAxis: 'Months after acquisition',
+  cohortAxisQuarter: 'Quarters after acquisition',
+  cohortLabel: 'Cohort',
+  sizeCol: 'Size',
+  lifecycleTitle: 'Lifecycle stage at the analysis date',
+  stage: 'Stage',
+  textbook: 'textbook',
+  col_lifecycle: 'Stage',
+
   encodingNote: '{file} was read as {encoding}: check its first lines under “How the files were read”.',
   readingHint: 'The encoding, quoting and header the reader used, with the first lines as it decoded them. Change an option and read the files again.',
   encoding: 'Encoding',
@@ -196,6 +227,37 @@ const zh = {
   col_cohort: '获客月份',
   privacy: '在你的浏览器中运行：不会向任何地方发送数据。',
   reading: '文件是如何读取的',
+  nYears: '{n} 年',
+  nDays: '{n} 天',
+  flow: '客户流动：留存与流失',
+  asOf: '截止日期',
+  lapseDays: '流失判定窗口（天）',
+  recompute: '重新计算',
+  flowChartTitle: '按{period}的客户增减',
+  ratesChartTitle: '按{period}的留存率与流失率',
+  flowTable: '按周期的客户流动（聚焦比率可查看公式）',
+  newInBase: '新增（仍在客户群）',
+  reactivatedCol: '回流',
+  lostCol: '流失',
+  netCol: '净变化',
+  startCol: '期初（S）',
+  endCol: '期末（E）',
+  newCol: '新客（N）',
+  retainedCol: '留存',
+  warmUp: '预热期：数据开始之前的客户无法看到',
+  cohortTitle: '获客同期群',
+  cohortShow: '显示',
+  cohortShare: '购买客户占比',
+  cohortRevenue: '人均收入',
+  cohortAxis: '获客后的月数',
+  cohortAxisQuarter: '获客后的季度数',
+  cohortLabel: '同期群',
+  sizeCol: '人数',
+  lifecycleTitle: '截止日期的客户生命周期阶段',
+  stage: '阶段',
+  textbook: '教科书公式',
+  col_lifecycle: '阶段',
+
   encodingNote: '{file} 按 {encoding} 读取：请在“文件是如何读取的”中核对前几行。',
   readingHint: '读取时使用的编码、引号规则和表头，以及解码后的前几行。修改选项后可重新读取文件。',
   encoding: '编码',
@@ -223,11 +285,23 @@ export const METRIC_NAMES = {
     revenue: 'Revenue', orders: 'Orders', customers: 'Customers', aov: 'Average order value',
     customer_aov: 'Customer AOV', purchase_frequency: 'Purchase frequency',
     repeat_purchase_rate: 'Repeat purchase rate', returning_customer_share: 'Returning customer share',
+    customers_start: 'Customers at start', customers_end: 'Customers at end', new_customers: 'New customers',
+    retention_rate: 'Retention rate', churn_rate: 'Churn rate', customer_growth_rate: 'Customer growth rate',
+    net_customer_additions: 'Net customer additions', annual_churn_rate: 'Annual churn rate',
+    avg_customer_lifespan: 'Average customer lifespan', lapsed_customer_share: 'Lapsed customer share',
+    churned_share: 'Churned share', reactivated: 'Reactivated', lost: 'Lost', retained: 'Retained',
+    new_in_base: 'New, still in base',
   },
   'zh-CN': {
     revenue: '收入', orders: '订单数', customers: '客户数', aov: '客单价（AOV）',
     customer_aov: '客户客单价', purchase_frequency: '购买频次',
     repeat_purchase_rate: '复购率', returning_customer_share: '回头客占比',
+    customers_start: '期初客户数', customers_end: '期末客户数', new_customers: '新客户数',
+    retention_rate: '留存率', churn_rate: '流失率', customer_growth_rate: '客户增长率',
+    net_customer_additions: '客户净增数', annual_churn_rate: '年流失率',
+    avg_customer_lifespan: '平均客户生命周期', lapsed_customer_share: '失效客户占比',
+    churned_share: '已流失客户占比', reactivated: '回流客户', lost: '流失客户', retained: '留存客户',
+    new_in_base: '仍在客户群的新客户',
   },
 };
 
@@ -240,6 +314,11 @@ const FORMULAS_ZH = {
   customer_aov: '已识别客户的净收入（其购买与退货）/ 其购买次数',
   purchase_frequency: '已识别客户的购买次数 / 客户数 / 年数，年数 = (截止日 − 首个日期 + 1) / 365.25',
   repeat_purchase_rate: '购买 ≥ 2 次的客户数 / 购买 ≥ 1 次的客户数',
+  retention_rate: '留存客户数 / 期初客户数（S）；留存 = 期初和期末都在客户群中',
+  churn_rate: '流失客户数 / 期初客户数（S）= 1 − 留存率',
+  customer_growth_rate: '（期末 E − 期初 S）/ 期初 S',
+  net_customer_additions: '期末 E − 期初 S = 仍在客户群的新客户 + 回流 − 流失',
+  lapsed_customer_share: '曾出现但截止日不在客户群中的客户 / 曾出现的客户',
   returning_customer_share: '本期购买且此前购买过的客户数 / 本期购买的客户数',
 };
 
@@ -248,6 +327,10 @@ const INPUT_NAMES_ZH = {
   orders_seen: '所见订单', returns: '退货', excluded_by_status: '按状态排除', guest_purchases: '游客购买',
   revenue: '收入', orders: '订单数', customer_revenue: '客户收入', customer_purchases: '客户购买次数',
   customers: '客户数', years: '年数', repeat_customers: '复购客户数',
+  customers_start: '期初客户数（S）', customers_end: '期末客户数（E）', new_customers: '新客户数（N）',
+  new_in_base: '仍在客户群的新客户', reactivated: '回流客户', lost: '流失客户', retained: '留存客户',
+  textbook_retention_rate: '教科书留存率 (E − N) / S', textbook_churn_rate: '教科书“流失率” (S − E) / S',
+  lapse_days: '流失判定窗口（天）', customers_seen: '曾出现的客户', lapsed_customers: '失效客户',
 };
 
 export const SEGMENTS_ZH = {
@@ -255,6 +338,11 @@ export const SEGMENTS_ZH = {
   'New Customers': '新客户', Promising: '有潜力客户', 'Need Attention': '需要关注',
   'About to Sleep': '即将沉睡', 'At Risk': '有流失风险', "Can't Lose Them": '不能失去的客户',
   Hibernating: '沉睡客户', Lost: '已流失客户',
+};
+
+export const STAGES = {
+  en: { lapsed: 'Lapsed', new: 'New', reactivated: 'Reactivated', at_risk: 'At risk', active: 'Active' },
+  'zh-CN': { lapsed: '已失效', new: '新客户', reactivated: '回流', at_risk: '有流失风险', active: '活跃' },
 };
 
 const TABLES = { en, 'zh-CN': zh };
@@ -304,6 +392,7 @@ export function makeI18n(lang) {
       if (unit === 'currency') return money(v, currency);
       if (unit === 'ratio') return pct.format(v);
       if (unit === 'count' && Number.isInteger(v)) return intf.format(v);
+      if (unit === 'years' || unit === 'days') return t(unit === 'years' ? 'nYears' : 'nDays', { n: nf.format(v) });
       return nf.format(v);
     },
     date: (iso) => (iso ? dateFmt.format(new Date(`${iso}T00:00:00Z`)) : ''),
@@ -311,5 +400,6 @@ export function makeI18n(lang) {
     formula: (id, english) => (lang === 'zh-CN' && FORMULAS_ZH[id]) || english,
     inputName: (k) => (lang === 'zh-CN' && INPUT_NAMES_ZH[k]) || k.replace(/_/g, ' '),
     segmentName: (s) => (lang === 'zh-CN' && SEGMENTS_ZH[s]) || s,
+    stageName: (s) => STAGES[lang]?.[s] ?? STAGES.en[s] ?? s,
   };
 }

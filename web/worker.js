@@ -24,6 +24,7 @@ function customerColumns(e) {
     segment: c.segment,
     cohort: c.cohort,
   };
+  if ('lifecycle' in c) cols.lifecycle = c.lifecycle;
   const transfer = [];
   for (const name of ['orders', 'total_spend', 'mean_order_value', 'recency_days', 'r_score', 'f_score', 'm_score',
     'btyd_frequency', 't_x', 'T', 'btyd_monetary', 'repeat_spend']) {

@@ -92,6 +92,29 @@ test('opens on the labelled sample, with the numbers the CLI gives for it', asyn
   assert.match(await page.locator('#metric-returning_customer_share-detail').textContent(), /defined per period/);
 });
 
+test('customer flow: charts, a formula on focus, and the lapse window recomputes in place', async () => {
+  assert.ok(await page.locator('#flow-section').isVisible());
+  const sample = join(site, 'sample', 'orders.csv');
+  const want = cli(sample, '--lapse-days', '90');
+  const rows = await page.locator('#flow-table tbody tr').count();
+  assert.equal(rows, 24);  // 2023-01 … 2024-12
+  const cell = page.locator('#flow-table tbody tr').nth(12).locator('td.rate .explained').first();
+  await cell.focus();
+  assert.match(await cell.locator('.detail').textContent(), /retained.*customers start|customers_start|retained/i);
+  const stamp = await readyStamp();
+  await page.locator('#lapse-days').fill('90');
+  await page.locator('#flow-apply').click();
+  await waitReady(stamp);
+  assert.equal(Number(await cardValue('lapsed_customer_share')), want.metrics.lapsed_customer_share.value);
+  const stages = await page.locator('#lifecycle-table').textContent();
+  assert.match(stages, /Lapsed/);
+  // Back to the default window for the tests that follow.
+  const again = await readyStamp();
+  await page.locator('#lapse-days').fill('180');
+  await page.locator('#flow-apply').click();
+  await waitReady(again);
+});
+
 test('Online Retail (.csv.gz) dropped in: revenue, orders and customers equal the CLI', async () => {
   const want = cli(ONLINE_RETAIL);
   const stamp = await readyStamp();
