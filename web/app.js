@@ -246,6 +246,9 @@ function renderCharts() {
   const i = state.i18n;
   const r = state.report;
   const cur = currencyOf(r);
+  // Charts need orders: a customers table alone has none of these series.
+  $('charts').hidden = !r.series || !r.period || !Object.keys(r.series).length;
+  if ($('charts').hidden) return;
 
   // Series: one metric at a time, per period.
   const available = SERIES_IDS.filter((id) => r.series[id]);
@@ -490,8 +493,10 @@ function renderReading() {
     const o = f.options ?? {};
     const rep = reportOf(f.name);
     const fmt = rep?.format;
+    const tableNote = rep?.table === 'customers' ? `${i.t('table')}: ${i.t('tableCustomers')}` : null;
     const id = (k) => `opt-${fi}-${k}`;
     const used = fmt ? [
+      ...(tableNote ? [tableNote] : []),
       `${i.t('encoding')}: ${fmt.encoding}${fmt.encoding_source ? ` (${fmt.encoding_source})` : ''}`,
       `${i.t('delimiter')}: ${fmt.delimiter} (${fmt.delimiter_source})`,
       `${i.t('headerLine')}: ${fmt.header ? fmt.header_source : '—'}`,
@@ -502,6 +507,8 @@ function renderReading() {
       fmt?.preview?.length ? el('details', {}, el('summary', { text: i.t('preview') }),
         el('pre', { class: 'preview', text: fmt.preview.map(visible).join('\n') })) : null,
       el('div', { class: 'opts' },
+        field(id('table'), i.t('table'), select(id('table'), o.table ?? (rep?.table === 'customers' ? 'customers' : ''),
+          [['', i.t('tableAuto')], ['orders', i.t('tableOrders')], ['customers', i.t('tableCustomers')]])),
         field(id('encoding'), i.t('encoding'), select(id('encoding'), o.encoding, ENCODINGS.map((e) => [e, e || i.t('encAuto')]))),
         el('div', { class: 'opt' }, el('input', { type: 'checkbox', id: id('invalid'), checked: o.invalid === 'replace' }),
           el('label', { for: id('invalid'), text: i.t('replaceInvalid') })),
@@ -519,6 +526,7 @@ function renderReading() {
         if (value === '' || value === undefined || value === null) delete options[k];
         else options[k] = value;
       };
+      set('table', v('table').value);
       set('encoding', v('encoding').value);
       set('invalid', v('invalid').checked ? 'replace' : '');
       set('quotes', v('quotes').value === 'strict' ? '' : v('quotes').value);
@@ -571,7 +579,7 @@ function onMappingChange(ev) {
 
 function renderStatuses() {
   const i = state.i18n;
-  const statuses = state.report.data_quality.tables.orders.orders.statuses ?? [];
+  const statuses = state.report.data_quality.tables.orders?.orders?.statuses ?? [];
   if (!statuses.length) {
     $('statuses').replaceChildren(el('p', { text: i.t('noStatuses') }));
     return;
@@ -599,7 +607,8 @@ function renderStatuses() {
 
 function renderQuality() {
   const i = state.i18n;
-  const dq = state.report.data_quality.tables.orders;
+  const tables = state.report.data_quality.tables;
+  const dq = tables.orders;
   const tally = (list) => list.map((x) => [x.reason, i.integer(x.count), x.lines.join(', ')]);
   const files = state.fileReports.map((f) => el('div', { class: 'file-block' },
     el('h3', { text: visible(f.name) }),
@@ -609,13 +618,14 @@ function renderQuality() {
     f.skipped.length ? table([i.t('reason'), i.t('count'), i.t('exampleLines')], tally(f.skipped), i.t('rowsSkipped')) : null,
     f.duplicate_lines?.count ? el('p', { text: `${i.t('duplicates')}: ${i.integer(f.duplicate_lines.count)} (${f.duplicate_lines.lines.join(', ')})` }) : null,
     (f.warnings ?? []).length ? el('ul', {}, f.warnings.map((w) => el('li', { text: w.message }))) : null));
-  const o = dq.orders;
-  const guest = o.purchases ? o.guest_purchases / o.purchases : 0;
+  const o = dq?.files?.length ? dq.orders : null;
+  const guest = o?.purchases ? o.guest_purchases / o.purchases : 0;
+  const warnings = Object.values(tables).flatMap((t) => t.warnings ?? []);
   $('quality').replaceChildren(
-    el('p', { id: 'guest-share', text: i.t('guestShare', { share: i.percent(guest), n: i.integer(o.guest_purchases) }) }),
+    o ? el('p', { id: 'guest-share', text: i.t('guestShare', { share: i.percent(guest), n: i.integer(o.guest_purchases) }) }) : '',
     ...files,
-    dq.warnings.length ? el('div', {}, el('h3', { text: i.t('warnings') }),
-      el('ul', {}, dq.warnings.map((w) => el('li', { text: w.message })))) : '');
+    warnings.length ? el('div', {}, el('h3', { text: i.t('warnings') }),
+      el('ul', {}, warnings.map((w) => el('li', { text: w.message })))) : '');
 }
 
 function renderCustomers() {

@@ -56,12 +56,24 @@ self.onmessage = async ({ data: msg }) => {
       for (let i = 0; i < msg.files.length; i++) {
         const f = msg.files[i];
         current = f.name;
-        const report = await e.load('orders', f.blob, {
-          ...f.options,
+        const { table: chosen, ...options } = f.options ?? {};
+        const read = (table) => e.load(table, f.blob, {
+          ...options,
           name: f.name,
           onProgress: ({ input }) =>
             self.postMessage({ id, type: 'progress', file: f.name, index: i, count: msg.files.length, fraction: (done + input) / all }),
         });
+        let report;
+        try {
+          report = await read(chosen ?? 'orders');
+          report.table = chosen ?? 'orders';
+        } catch (err) {
+          // A file with no order date or amount may be a customers table (CRM, subscriptions,
+          // Telco's churn export): read it as one, unless the user chose the table.
+          if (chosen || !(err instanceof CustlensError) || err.code !== 'missing_column') throw err;
+          report = await read('customers');
+          report.table = 'customers';
+        }
         done += totals[i];
         files.push(report);
       }

@@ -171,6 +171,17 @@ test('a GBK export from a Chinese shop: detected, previewed, and the numbers of 
   assert.ok((await page.locator('#customer-table').textContent()).includes('张伟'));
 });
 
+test('the Telco churn export is read as a customers table: churned share 26.5%, and what needs dates says so', async () => {
+  const telco = join(shared, 'data', 'Telco-Customer-Churn.csv.gz');
+  const stamp = await readyStamp();
+  await page.locator('#files').setInputFiles(telco);
+  await waitReady(stamp);
+  assert.equal(Number(await cardValue('churned_share')), 1869 / 7043);
+  assert.match(await page.locator('.card[data-metric="churned_share"] .value').textContent(), /26\.5%/);
+  assert.match(await page.locator('#metric-retention_rate-detail').textContent(), /needs signup and end dates/);
+  assert.match(await page.locator('#reading').textContent(), /customers \(CRM, subscriptions\)/);
+});
+
 test('user text is shown as text: XSS payloads, bidi controls; the download escapes formulas', async () => {
   const evil = join(work, 'evil.csv');
   writeFileSync(evil, [
