@@ -323,23 +323,17 @@ const FileReport& CustomersLoader::finish() {
   const CsvStats& cs = reader_->stats();
   report_.csv = cs;
   report_.csv_notices = reader_->notices();
+  add_reader_skips(report_, cs);
   auto skip = [&](const char* kind, const Tally& t) {
     if (!t) return;
     report_.skipped[kind].merge(t);
     report_.rows_skipped += t.count;
   };
-  skip("blank line", cs.blank_lines);
-  skip("line before the header (title, sep=)", cs.preamble_lines);
-  skip("total/summary line", cs.summary_lines);
   skip("duplicate customer id (an earlier row of the file has it; the first row is kept)", dup_in_file);
   skip("customer id already loaded from an earlier file (the first row is kept)", dup_earlier);
   report_.rows_read = cs.records_read;
   report_.rows_used = rows_.size() - late_rejected_ - dup_in_file.count - dup_earlier.count;
-  if (report_.rows_read != report_.rows_used + report_.rows_rejected + report_.rows_skipped)
-    throw InputError("internal_accounting",
-                     "Row accounting failed for " + report_.name + ": read " + std::to_string(report_.rows_read) +
-                         " != used " + std::to_string(report_.rows_used) + " + rejected " +
-                         std::to_string(report_.rows_rejected) + " + skipped " + std::to_string(report_.rows_skipped));
+  check_accounting(report_);
 
   if (dup_in_file || dup_earlier) {
     Tally all = dup_in_file;

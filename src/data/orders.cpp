@@ -56,6 +56,25 @@ bool looks_scientific(std::string_view s) {
 
 }  // namespace
 
+void add_reader_skips(FileReport& report, const CsvStats& csv) {
+  auto skip = [&](const char* kind, const Tally& t) {
+    if (!t) return;
+    report.skipped[kind].merge(t);
+    report.rows_skipped += t.count;
+  };
+  skip("blank line", csv.blank_lines);
+  skip("line before the header (title, sep=)", csv.preamble_lines);
+  skip("total/summary line", csv.summary_lines);
+}
+
+void check_accounting(const FileReport& r) {
+  if (r.rows_read != r.rows_used + r.rows_rejected + r.rows_skipped)
+    throw InputError("internal_accounting",
+                     "Row accounting failed for " + r.name + ": read " + std::to_string(r.rows_read) + " != used " +
+                         std::to_string(r.rows_used) + " + rejected " + std::to_string(r.rows_rejected) +
+                         " + skipped " + std::to_string(r.rows_skipped));
+}
+
 OrdersLoader::OrdersLoader(OrdersTable& table, std::string file_name, OrderLoadOptions opt)
     : t_(table), opt_(std::move(opt)) {
   report_.name = std::move(file_name);
@@ -920,21 +939,10 @@ const FileReport& OrdersLoader::finish() {
   const CsvStats& cs = reader_->stats();
   report_.csv = cs;
   report_.csv_notices = reader_->notices();
-  auto skip = [&](const char* kind, const Tally& t) {
-    if (!t) return;
-    report_.skipped[kind].merge(t);
-    report_.rows_skipped += t.count;
-  };
-  skip("blank line", cs.blank_lines);
-  skip("line before the header (title, sep=)", cs.preamble_lines);
-  skip("total/summary line", cs.summary_lines);
+  add_reader_skips(report_, cs);
   report_.rows_read = cs.records_read;
   report_.rows_used = appended_ - late_rejected_;  // late rejects were stored, then flagged
-  if (report_.rows_read != report_.rows_used + report_.rows_rejected + report_.rows_skipped)
-    throw InputError("internal_accounting",
-                     "Row accounting failed for " + report_.name + ": read " + std::to_string(report_.rows_read) +
-                         " != used " + std::to_string(report_.rows_used) + " + rejected " +
-                         std::to_string(report_.rows_rejected) + " + skipped " + std::to_string(report_.rows_skipped));
+  check_accounting(report_);
   if (no_order_id_)
     report_.warnings.push_back({"rows_without_order_id",
                                 std::to_string(no_order_id_.count) +

@@ -42,6 +42,11 @@ struct FileReport {
   std::vector<Notice> warnings;
 };
 
+/// Counts the lines the reader skipped (blank, before the header, totals) in the report.
+void add_reader_skips(FileReport& report, const CsvStats& csv);
+/// rows_read = rows_used + rows_rejected + rows_skipped, or an internal_accounting error.
+void check_accounting(const FileReport& report);
+
 /// Line flags.
 enum : uint8_t {
   kLineHasAmount = 1,   ///< the line carries an amount (not a continuation line without one)
