@@ -1,4 +1,5 @@
-// Screenshots of the sample page in English and Chinese for docs/screenshots/ (look at them
+// Screenshots of the sample page (its top, and the customer-flow section) in English and
+// Chinese for docs/screenshots/ (look at them
 // after a change to the page). Needs the built site: node scripts/build-site.mjs first.
 // usage: node scripts/screenshots.mjs [OUT_DIR]
 import { mkdirSync } from 'node:fs';
@@ -22,8 +23,11 @@ for (const [locale, name] of [['en-US', 'page-en.png'], ['zh-CN', 'page-zh.png']
   await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60_000 });
   await page.locator('.card[data-metric="aov"]').focus(); // shows a formula, as hover would
   await page.screenshot({ path: join(out, name) });
-  await page.close();
   console.log(join(out, name));
+  const flow = name.replace('page-', 'flow-');
+  await page.locator('#flow-section').screenshot({ path: join(out, flow) });
+  console.log(join(out, flow));
+  await page.close();
 }
 await browser.close();
 server.close();
