@@ -345,7 +345,9 @@ function renderFlow() {
   const flow = r.flow;
   $('flow-section').hidden = !flow;
   if (!flow) return;
-  $('flow-definition').textContent = flow.definition ?? '';
+  // The engine's definitions are English; the page has them in both languages.
+  $('flow-definition').textContent = i.lang === 'en' ? flow.definition ?? ''
+    : i.t(flow.base === 'transactional' ? 'flowDefTransactional' : 'flowDefSubscription', { lapse: flow.lapse_days });
   $('as-of').value = state.asOf || r.period.as_of;
   $('as-of').min = r.period.first_date;
   $('lapse-days').value = flow.lapse_days ?? state.lapseDays;
@@ -439,7 +441,7 @@ function renderFlow() {
   }, true);
   $('lifecycle-table').replaceChildren(table([i.t('stage'), i.t('customersCol')],
     stages.map((x) => [i.stageName(x.stage), i.integer(x.customers)])));
-  $('lifecycle-rules').textContent = flow.lifecycle?.rules ?? '';
+  $('lifecycle-rules').textContent = i.lang === 'en' ? flow.lifecycle?.rules ?? '' : i.t('lifecycleRules');
 }
 
 function renderCohorts() {
