@@ -210,31 +210,48 @@ json report_json(const OrdersTable& t, const Analysis& a, const char* engine_ver
       }
       return out;
     };
+    // Cohort matrices grow with the square of the span: a file whose dates run over decades
+    // would make a report of millions of cells. Only the most recent kMaxCohorts cohorts are
+    // written (each row holds every period after its acquisition); the others are counted.
+    constexpr size_t kMaxCohorts = 120;
+    auto matrix = [&](const char* labels_key, const json& labels, const std::vector<uint64_t>& size,
+                      const auto& active, const auto& revenue, const char* definition) {
+      const size_t from = size.size() > kMaxCohorts ? size.size() - kMaxCohorts : 0;
+      std::vector<uint64_t> shown_size(size.begin() + std::ptrdiff_t(from), size.end());
+      json shown_labels = json::array();
+      for (size_t i = from; i < labels.size(); ++i) shown_labels.push_back(labels[i]);
+      auto shown_active = std::vector<typename std::decay_t<decltype(active)>::value_type>(active.begin() + std::ptrdiff_t(from), active.end());
+      auto shown_revenue = std::vector<typename std::decay_t<decltype(revenue)>::value_type>(revenue.begin() + std::ptrdiff_t(from), revenue.end());
+      json m = {{labels_key, shown_labels},
+                {"size", shown_size},
+                {"active", shown_active},
+                {"revenue", shown_revenue},
+                {"share", per_size(shown_active, shown_size)},
+                {"revenue_per_customer", per_size(shown_revenue, shown_size)},
+                {"definition", definition}};
+      if (from) {
+        m["omitted_cohorts"] = from;
+        m["note"] = "only the " + std::to_string(kMaxCohorts) + " most recent cohorts are listed; " +
+                    std::to_string(from) + " earlier ones are left out (their customers still count everywhere else)";
+      }
+      return m;
+    };
     json quarters = json::array();
     for (size_t i = 0; i < a.quarter_cohort_size.size(); ++i) {
       int32_t q = a.quarter0 + int32_t(i);
       quarters.push_back(std::to_string(q / 4) + "-Q" + std::to_string(q % 4 + 1));
     }
-    r["cohorts"] = {{"acquisition",
-                     {{"months", months},
-                      {"size", a.cohort_size},
-                      {"active", a.cohort_active},
-                      {"revenue", a.cohort_revenue},
-                      {"share", per_size(a.cohort_active, a.cohort_size)},
-                      {"revenue_per_customer", per_size(a.cohort_revenue, a.cohort_size)},
-                      {"definition", "cohort = month of first purchase; active[i][k] = customers of cohort i with "
-                                     ">= 1 purchase in month i + k; revenue[i][k] = their net revenue in that month; "
-                                     "share = active / size; revenue_per_customer = revenue / size"}}},
-                    {"acquisition_quarter",
-                     {{"quarters", quarters},
-                      {"size", a.quarter_cohort_size},
-                      {"active", a.quarter_cohort_active},
-                      {"revenue", a.quarter_cohort_revenue},
-                      {"share", per_size(a.quarter_cohort_active, a.quarter_cohort_size)},
-                      {"revenue_per_customer", per_size(a.quarter_cohort_revenue, a.quarter_cohort_size)},
-                      {"definition", "cohort = quarter of first purchase; active[i][k] = customers of cohort i with "
-                                     ">= 1 purchase in quarter i + k; revenue[i][k] = their net revenue in that quarter; "
-                                     "share = active / size; revenue_per_customer = revenue / size"}}}};
+    r["cohorts"] = {
+        {"acquisition",
+         matrix("months", months, a.cohort_size, a.cohort_active, a.cohort_revenue,
+                "cohort = month of first purchase; active[i][k] = customers of cohort i with >= 1 purchase in month "
+                "i + k; revenue[i][k] = their net revenue in that month; share = active / size; "
+                "revenue_per_customer = revenue / size")},
+        {"acquisition_quarter",
+         matrix("quarters", quarters, a.quarter_cohort_size, a.quarter_cohort_active, a.quarter_cohort_revenue,
+                "cohort = quarter of first purchase; active[i][k] = customers of cohort i with >= 1 purchase in "
+                "quarter i + k; revenue[i][k] = their net revenue in that quarter; share = active / size; "
+                "revenue_per_customer = revenue / size")}};
     json segs = json::array();
     for (const auto& s : a.segments)
       segs.push_back({{"segment", s.name}, {"customers", s.customers}, {"revenue", s.revenue}});

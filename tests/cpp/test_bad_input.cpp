@@ -110,3 +110,21 @@ TEST_CASE("bad-input row 36: an order date centuries away is rejected, not a 1,0
   CHECK(r["period"]["first_date"] == "1998-05-28");
   CHECK(r["metrics"]["orders"]["value"] == 2);
 }
+
+TEST_CASE("bad-input row 36: dates a century apart give a report of bounded size", "[matrix][engine]") {
+  // The fuzzer's find: cohort matrices grow with the square of the span (1,560 months from
+  // 1970 to 2099: millions of cells). Only the 120 most recent cohorts are listed.
+  Run run;
+  REQUIRE(run.load("order_id,customer_id,order_date,amount\n1,a,1970-01-05,5\n2,b,2099-12-01,7\n3,a,2099-12-02,1\n")["ok"]);
+  std::string text = run.engine.analyze("{}");
+  CHECK(text.size() < 5'000'000);  // the per-month series stay: linear in the span
+  json r = json::parse(text);
+  const json& m = r["cohorts"]["acquisition"];
+  CHECK(m["size"].size() == 120);
+  CHECK(m["months"].size() == 120);
+  CHECK(m["months"].back() == "2099-12");
+  CHECK(m["omitted_cohorts"] == 1560 - 120);
+  CHECK(m["size"].back() == 1);  // b
+  CHECK(r["cohorts"]["acquisition_quarter"]["size"].size() == 120);
+  CHECK(r["metrics"]["customers"]["value"] == 2);
+}
