@@ -579,8 +579,12 @@ TEST_CASE("bad-input row 5: a GB18030 file without BOM is detected and shown", "
   REQUIRE_FALSE(g.stats.preview.empty());
   CHECK(g.stats.preview[0] == "订单号,买家会员名,下单时间,实付金额,订单状态");
   // The corpus's code-page dump (4-byte sequences included) is GB18030 too.
-  Outcome cp = read_chunked(weird("test_gb18030.csv"), 0);
+  Outcome cp = read_all_ways(weird("test_gb18030.csv"));
   CHECK(cp.stats.encoding == "GB18030 (detected)");
+  // MANIFEST: decoded, then with normal quoting the lone `"` on line 36 opens a quote that
+  // never closes.
+  CHECK(cp.code == "unterminated_quote");
+  CHECK(cp.line == 36);
   // Shift_JIS and broken UTF-8 must not come out as Chinese: rows 10 and 3.
   Outcome sj = read_all_ways(weird("shift_jis.csv"));
   REQUIRE_FALSE(sj.ok);
