@@ -952,12 +952,11 @@ void CsvReader::start(bool at_eof) {
           "not supported: save the file as \"CSV UTF-8\"";
     }
   }
-  bool bom = false;
-  if (enc != Encoding::utf8 && enc != Encoding::utf8_bom) {
-    bom = (enc == Encoding::utf16le && sample_.size() >= 2 && std::memcmp(sample_.data(), "\xFF\xFE", 2) == 0) ||
-          (enc == Encoding::utf16be && sample_.size() >= 2 && std::memcmp(sample_.data(), "\xFE\xFF", 2) == 0) ||
-          (enc == Encoding::gb18030 && sample_.size() >= 4 && std::memcmp(sample_.data(), "\x84\x31\x95\x33", 4) == 0);
-  }
+  // The file's own BOM, said in format.encoding (a decoder drops it from the text).
+  auto starts = [&](const char* b, size_t n) { return sample_.size() >= n && std::memcmp(sample_.data(), b, n) == 0; };
+  bool bom = ((enc == Encoding::utf8 || enc == Encoding::utf8_bom) && starts("\xEF\xBB\xBF", 3)) ||
+             (enc == Encoding::utf16le && starts("\xFF\xFE", 2)) || (enc == Encoding::utf16be && starts("\xFE\xFF", 2)) ||
+             (enc == Encoding::gb18030 && starts("\x84\x31\x95\x33", 4));
   if ((enc != Encoding::utf8 && enc != Encoding::utf8_bom) || opt_.replace_invalid) {
     dec_ = std::make_unique<Decoder>(enc, opt_.replace_invalid);
     std::string text;

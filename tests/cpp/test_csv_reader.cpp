@@ -558,6 +558,11 @@ TEST_CASE("bad-input row 3: invalid UTF-8 replaced with U+FFFD on request, count
   for (const auto& r : o.rows)
     for (const auto& c : r) found |= contains(c, "\xEF\xBF\xBD");
   CHECK(found);
+  // A BOM is still said when the UTF-8 text goes through the replacing decoder.
+  Outcome b = read_all_ways("\xEF\xBB\xBFid,name\n1,x\xFFy\n", opt);
+  REQUIRE(b.ok);
+  CHECK(b.stats.encoding == "UTF-8 (BOM)");
+  CHECK(b.columns[0] == "id");
   // Strict, the message offers both ways out.
   Outcome e = read_chunked(weird("invalid_utf.csv"), 0);
   REQUIRE_FALSE(e.ok);
