@@ -63,23 +63,33 @@ json file_report_json(const FileReport& f) {
   return j;
 }
 
+namespace {
+
+// A table's files and their row sums (data_quality.tables.<table>).
+json files_json(const std::vector<FileReport>& files) {
+  json out;
+  uint64_t read = 0, used = 0, rejected = 0, skipped = 0;
+  out["files"] = json::array();
+  for (const auto& f : files) {
+    out["files"].push_back(file_report_json(f));
+    read += f.rows_read, used += f.rows_used, rejected += f.rows_rejected, skipped += f.rows_skipped;
+  }
+  out["rows_read"] = read;
+  out["rows_used"] = used;
+  out["rows_rejected"] = rejected;
+  out["rows_skipped"] = skipped;
+  return out;
+}
+
+}  // namespace
+
 json report_json(const OrdersTable& t, const Analysis& a, const char* engine_version) {
   json r;
   r["schema"] = kReportSchema;
   r["engine"] = {{"name", "custlens"}, {"version", engine_version}};
 
   // Data quality: per table, the files and their sum.
-  json orders;
-  uint64_t read = 0, used = 0, rejected = 0, skipped = 0;
-  orders["files"] = json::array();
-  for (const auto& f : t.files) {
-    orders["files"].push_back(file_report_json(f));
-    read += f.rows_read, used += f.rows_used, rejected += f.rows_rejected, skipped += f.rows_skipped;
-  }
-  orders["rows_read"] = read;
-  orders["rows_used"] = used;
-  orders["rows_rejected"] = rejected;
-  orders["rows_skipped"] = skipped;
+  json orders = files_json(t.files);
   json statuses = json::array();
   for (const auto& s : a.statuses)
     statuses.push_back({{"status", s.status}, {"orders", s.orders}, {"rows", s.rows}, {"excluded", s.excluded},
@@ -325,17 +335,7 @@ json customer_columns_json(const OrdersTable& t, const CustomerColumns& c) {
 // ---- the customers table (data/customers.h, metrics/subscription.h) -------------------------
 
 void add_customers_report(json& r, const CustomersTable& c, bool orders_loaded) {
-  json q;
-  uint64_t read = 0, used = 0, rejected = 0, skipped = 0;
-  q["files"] = json::array();
-  for (const auto& f : c.files) {
-    q["files"].push_back(file_report_json(f));
-    read += f.rows_read, used += f.rows_used, rejected += f.rows_rejected, skipped += f.rows_skipped;
-  }
-  q["rows_read"] = read;
-  q["rows_used"] = used;
-  q["rows_rejected"] = rejected;
-  q["rows_skipped"] = skipped;
+  json q = files_json(c.files);
   uint64_t yes = 0, no = 0, signup = 0, end = 0, tenure = 0, monthly = 0, total = 0;
   for (size_t i = 0; i < c.size(); ++i) {
     yes += c.churned[i] == uint8_t(Churned::yes), no += c.churned[i] == uint8_t(Churned::no);

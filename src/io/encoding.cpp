@@ -9,6 +9,8 @@
 #include <cstring>
 #include <iterator>
 
+#include "io/utf8.h"
+
 namespace custlens {
 
 namespace {
@@ -22,6 +24,19 @@ constexpr char kReplacement[] = "\xEF\xBF\xBD";
 inline bool all_ascii8(const uint8_t* s, uint64_t& word) {
   std::memcpy(&word, s, 8);
   return !(word & kHighBits);
+}
+
+// Copies the ASCII byte s[i] and the whole ASCII words after it (most of any export) to w,
+// up to `end`; returns where writing goes on.
+inline char* copy_ascii(const uint8_t* s, size_t& i, size_t end, char* w) {
+  *w++ = char(s[i++]);
+  uint64_t word;
+  while (i + 8 <= end && all_ascii8(s + i, word)) {
+    std::memcpy(w, &word, 8);
+    w += 8;
+    i += 8;
+  }
+  return w;
 }
 
 inline char* put_utf8(char* w, uint32_t cp) {
@@ -356,14 +371,7 @@ size_t Decoder::run_gb18030(const uint8_t* s, size_t n, std::string& out, bool f
     while (i < block_end) {
       uint8_t c = s[i];
       if (c < 0x80) {
-        *w++ = char(c);
-        ++i;
-        uint64_t word;
-        while (i + 8 <= block_end && all_ascii8(s + i, word)) {
-          std::memcpy(w, &word, 8);
-          w += 8;
-          i += 8;
-        }
+        w = copy_ascii(s, i, block_end, w);
         continue;
       }
       size_t take = 1;  // bytes a bad sequence consumes
@@ -436,14 +444,7 @@ size_t Decoder::run_single_byte(const uint8_t* s, size_t n, std::string& out) {
     while (i < block_end) {
       uint8_t c = s[i];
       if (c < 0x80) {
-        *w++ = char(c);
-        ++i;
-        uint64_t word;
-        while (i + 8 <= block_end && all_ascii8(s + i, word)) {
-          std::memcpy(w, &word, 8);
-          w += 8;
-          i += 8;
-        }
+        w = copy_ascii(s, i, block_end, w);
         continue;
       }
       w = put_utf8(w, cp1252 && c < 0xA0 ? kWindows1252High[c - 0x80] : c);
@@ -459,45 +460,6 @@ size_t Decoder::run_single_byte(const uint8_t* s, size_t n, std::string& out) {
 
 namespace {
 
-// Offset of the first bad UTF-8 sequence, or n. A sequence cut by the end is bad only at
-// EOF.
-size_t utf8_bad_at(const uint8_t* s, size_t n, bool at_eof) {
-  size_t i = 0;
-  while (i < n) {
-    uint64_t w;
-    if (i + 8 <= n && all_ascii8(s + i, w)) {
-      i += 8;
-      continue;
-    }
-    uint8_t c = s[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len;
-    uint8_t lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return i;
-    }
-    for (size_t k = 1; k < len; ++k) {
-      if (i + k == n) return at_eof ? i : n;
-      uint8_t b = s[i + k];
-      if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80) return i;
-    }
-    i += len;
-  }
-  return n;
-}
 
 // What a strict GB18030 reading of the sample looks like. GB18030 takes nearly any bytes
 // (Shift_JIS, Big5 and broken UTF-8 decode "successfully"), so validity alone says little;
@@ -643,7 +605,7 @@ Detection detect_encoding(std::string_view sample, bool at_eof) {
   if (starts("\xFE\xFF", 2)) return found(Encoding::utf16be, 2, "BOM");
   if (starts("\x84\x31\x95\x33", 4)) return found(Encoding::gb18030, 4, "BOM");
 
-  size_t bad_at = utf8_bad_at(s, n, at_eof);
+  size_t bad_at = utf8_invalid_at(reinterpret_cast<const char*>(s), n, /*cut_ok=*/!at_eof);
   if (bad_at == n) return found(Encoding::utf8, 0, "valid UTF-8");
 
   Gb18030Evidence ev = gb18030_evidence(s, n, at_eof);

@@ -9,8 +9,9 @@ namespace custlens {
 
 /// Offset of the first byte that does not start or continue a valid UTF-8 sequence
 /// (overlongs, surrogates and code points above U+10FFFF are invalid), or n when all
-/// of [p, p + n) is valid.
-inline size_t utf8_invalid_at(const char* p, size_t n) {
+/// of [p, p + n) is valid. With `cut_ok`, a valid start of a sequence cut by the end of the
+/// input (a sample of a longer file) counts as valid.
+inline size_t utf8_invalid_at(const char* p, size_t n, bool cut_ok = false) {
   const auto* s = reinterpret_cast<const uint8_t*>(p);
   size_t i = 0;
   while (i < n) {
@@ -42,10 +43,11 @@ inline size_t utf8_invalid_at(const char* p, size_t n) {
     } else {
       return i;
     }
-    if (i + len > n) return i;
-    if (s[i + 1] < lo || s[i + 1] > hi) return i;
-    for (size_t k = 2; k < len; ++k)
-      if ((s[i + k] & 0xC0) != 0x80) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if (i + k == n) return cut_ok ? n : i;
+      uint8_t b = s[i + k];
+      if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80) return i;
+    }
     i += len;
   }
   return n;
