@@ -92,6 +92,32 @@ const std::vector<FieldSpec> kCustomerFields = {
       "累计消费金额", "总消费", "总消费金额", "总费用", "累计费用"}},
 };
 
+// The btyd_summary table (metrics.md section 1): per-customer summaries people and published
+// data sets already have (lifetimes' cdnow_customers_summary*.csv, donations.csv). Names
+// compare after normalize_header(), so "t_x" is "tx" and "T" is "t": "x", "tx" and "t" never
+// collide. "frequency" and "recency" follow lifetimes (repeat purchase days; first to last
+// purchase), not RFM. "n" is T: Fader, Hardie & Shang's BG/BB data has x, t_x, n (the
+// number of transaction opportunities) and "# donors" (the weight). The customer id takes
+// the customers table's synonyms.
+const std::vector<FieldSpec> kBtydSummaryFields = {
+    {"customer_id", false, kCustomerFields[0].synonyms},
+    {"btyd_frequency", true,
+     {"btydfrequency", "frequency", "x", "repeatpurchases", "repeatpurchasedays", "repeattransactions",
+      "repeatorders", "numrepeatpurchases", "复购次数", "重复购买次数", "回购次数", "复购天数"}},
+    {"t_x", true,
+     {"tx", "recency", "lifetimesrecency", "btydrecency", "firsttolastpurchase", "timeoflastpurchase",
+      "首末购买间隔", "首末次购买间隔", "首次到末次购买时长"}},
+    {"T", true,
+     {"t", "btydt", "age", "periods", "n", "opportunities", "observationlength", "observationperiod",
+      "observationtime", "customerage", "firstpurchasetoend", "观察期", "观察期长度", "观察时长", "观测期"}},
+    {"btyd_monetary", false,
+     {"btydmonetary", "monetaryvalue", "monetary", "zbar", "mx", "m", "meanrepeatspend", "avgrepeatspend",
+      "averagerepeatspend", "meanrepeatvalue", "平均复购金额", "复购平均金额", "平均复购消费"}},
+    {"weight", false,
+     {"weight", "weights", "count", "customers", "numcustomers", "numberofcustomers", "donors", "numdonors",
+      "numberofdonors", "权重", "人数", "客户数", "顾客数", "会员数"}},
+};
+
 // Platform exports recognised by their headers, where the generic synonyms would choose
 // wrong (Shopify's order id is "Name"). Normalised header names; see exports.md.
 struct Profile {
@@ -128,6 +154,7 @@ const std::vector<FieldSpec>& table_fields(const std::string& table) {
   static const std::vector<FieldSpec> kNone;
   if (table == "orders") return kOrderFields;
   if (table == "customers") return kCustomerFields;
+  if (table == "btyd_summary") return kBtydSummaryFields;
   return kNone;
 }
 
