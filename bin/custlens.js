@@ -6,6 +6,9 @@
 //     [--map column=field ...] [--encoding E] [--replace-invalid] [--quotes strict|lenient]
 //     [--escape double|backslash] [--header-line N] [--decimal-mark dot|comma]
 //     [--customers] [--customers-csv FILE] [--pretty]
+//     [--predict] [--model bg_nbd|mbg_nbd|pareto_nbd] [--time-unit days|weeks|months]
+//     [--horizon-months N] [--margin X] [--discount-rate X] [--calibration-end auto|none|DATE]
+//     [--btyd-summary FILE [--summary-time-unit U]] [--predictions]
 // Prints the report JSON on stdout (--customers-csv also writes the per-customer table as
 // CSV, escaped for spreadsheets); bad input exits 1 with one line on stderr.
 // --customers-file loads a customers table (signup/end dates, churned flag; Telco's churn
@@ -21,6 +24,9 @@ const USAGE = `usage: custlens analyze --orders FILE [--orders FILE ...] [--cust
          [--map column=field ...] [--encoding E] [--replace-invalid] [--quotes strict|lenient]
          [--escape double|backslash] [--header-line N] [--decimal-mark dot|comma]
          [--customers] [--customers-csv FILE] [--pretty]
+         [--predict] [--model bg_nbd|mbg_nbd|pareto_nbd] [--time-unit days|weeks|months]
+         [--horizon-months N] [--margin X] [--discount-rate X] [--calibration-end auto|none|YYYY-MM-DD]
+         [--btyd-summary FILE [--summary-time-unit days|weeks|months]] [--predictions]
   --encoding       auto (default), utf-8, gb18030 (gbk), utf-16le, utf-16be, windows-1252, latin1
   --replace-invalid  bytes that are not valid in the encoding become U+FFFD (counted) instead of an error
   --quotes lenient   a stray quote inside a quoted field is kept as text (counted)
@@ -28,7 +34,12 @@ const USAGE = `usage: custlens analyze --orders FILE [--orders FILE ...] [--cust
   --header-line N    the header is line N; the lines above it are skipped
   --customers-file FILE  a customers table (customer_id, signup/end dates, churned flag); with it,
                      --orders may be left out. --map applies to the orders files, --customers-map to these
-  --customers        print the per-customer table computed from the orders (not the customers file)`;
+  --customers        print the per-customer table computed from the orders (not the customers file)
+  --predict          fit the repeat-purchase and spend models: adds "future" (CLV, P(alive), value at
+                     risk, churn risk, the holdout check); --model, --time-unit ... imply it
+  --btyd-summary FILE  per-customer summaries (btyd_frequency, t_x, T, btyd_monetary, weight) to fit
+                     the models on directly; t_x and T in --summary-time-unit (default weeks)
+  --predictions      print the per-customer predictions too`;
 
 function usage(msg) {
   if (msg) process.stderr.write(`custlens: ${msg}\n`);
@@ -41,7 +52,13 @@ export function parseArgs(argv) {
   if (command === '--help' || command === '-h') usage();
   if (command !== 'analyze') usage(command ? `unknown command "${command}"` : 'missing command');
   const o = { orders: [], customersFiles: [], map: {}, customersMap: {}, analyze: {}, load: {}, customers: false,
-    customersCsv: null, pretty: false };
+    customersCsv: null, pretty: false, predict: null, summaries: [], summaryUnit: null, predictions: false };
+  const predict = () => (o.predict ??= {});
+  const number = (flag, v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) usage(`${flag} takes a number, not "${v}"`);
+    return n;
+  };
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
     const value = () => {
@@ -83,10 +100,26 @@ export function parseArgs(argv) {
       case '--customers': o.customers = true; break;
       case '--customers-csv': o.customersCsv = value(); break;
       case '--pretty': o.pretty = true; break;
+      case '--predict': predict(); break;
+      case '--model': predict().model = value(); break;
+      case '--time-unit': predict().timeUnit = value(); break;
+      case '--horizon-months': {
+        const v = value();
+        if (!/^\d+$/.test(v)) usage(`--horizon-months takes a whole number of months, not "${v}"`);
+        predict().horizonMonths = Number(v);
+        break;
+      }
+      case '--margin': predict().margin = number(flag, value()); break;
+      case '--discount-rate': predict().discountRate = number(flag, value()); break;
+      case '--calibration-end': predict().calibrationEnd = value(); break;
+      case '--btyd-summary': o.summaries.push(value()); predict(); break;
+      case '--summary-time-unit': o.summaryUnit = value(); break;
+      case '--predictions': o.predictions = true; predict(); break;
       default: usage(`unknown option "${flag}"`);
     }
   }
-  if (o.orders.length === 0 && o.customersFiles.length === 0) usage('--orders FILE is required (or --customers-file FILE)');
+  if (o.orders.length === 0 && o.customersFiles.length === 0 && o.summaries.length === 0)
+    usage('--orders FILE is required (or --customers-file FILE, or --btyd-summary FILE)');
   return o;
 }
 
@@ -110,7 +143,23 @@ async function main() {
     if (Object.keys(o.customersMap).length) options.mapping = o.customersMap;
     await engine.load('customers', createReadStream(file), options);
   }
-  const report = engine.analyze(o.analyze);
+  for (const file of o.summaries) {
+    const options = { ...o.load, name: basename(file) };
+    if (o.summaryUnit) options.timeUnit = o.summaryUnit;
+    await engine.load('btyd_summary', createReadStream(file), options);
+  }
+  const analysed = o.orders.length > 0 || o.customersFiles.length > 0;
+  const report = analysed ? engine.analyze(o.analyze) : {};
+  if (o.predict) {
+    const options = { ...o.predict };
+    if (o.summaries.length && o.orders.length === 0) options.source = 'btyd_summary';
+    report.future = engine.predict(options);
+    if (o.predictions) {
+      const p = engine.predictions();
+      report.predictions = Object.fromEntries(Object.entries(p).map(([k, v]) => [k,
+        ArrayBuffer.isView(v) ? Array.from(v, (x) => (Number.isFinite(x) ? x : null)) : v]));
+    }
+  }
   if (o.customers) {
     const c = engine.customers();
     report.customers = Object.fromEntries(Object.entries(c).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v) : v]));

@@ -46,6 +46,44 @@ val customer_column(const Engine& e, const std::string& name) {
   return val::null();
 }
 
+// A view of one per-row column of the last predict() (NaN where a value is not defined);
+// null when there is no prediction or no such column.
+val prediction_column(const Engine& e, const std::string& name) {
+  const custlens::FutureValue* f = e.last_future();
+  if (!f) return val::null();
+  auto view = [](const auto& v) { return v.empty() ? val::null() : val(emscripten::typed_memory_view(v.size(), v.data())); };
+  if (name == "p_alive") return view(f->p_alive);
+  if (name == "expected_purchases") return view(f->expected_purchases);
+  if (name == "expected_order_value") return view(f->expected_order_value);
+  if (name == "clv_predicted") return view(f->clv);
+  if (name == "value_at_risk") return view(f->value_at_risk);
+  if (name == "churn_risk") return view(f->churn_risk);
+  if (name == "churn_risk_model") return view(f->risk_model);
+  if (name == "churn_risk_rhythm") return view(f->risk_rhythm);
+  if (name == "churn_risk_decline") return view(f->risk_decline);
+  if (name == "t_x") return view(f->t_x);
+  if (name == "T") return view(f->T);
+  if (name == "frequency_cal") return view(f->cal_frequency);
+  if (name == "t_x_cal") return view(f->cal_t_x);
+  if (name == "T_cal") return view(f->cal_T);
+  if (name == "monetary_cal") return view(f->cal_monetary);
+  if (name == "frequency_holdout") return view(f->holdout_actual);
+  if (name == "predicted_holdout") return view(f->holdout_predicted);
+  return val::null();
+}
+
+// The row ids of the last predict(), joined by U+001F like customer_ids().
+std::string prediction_ids(const Engine& e) {
+  const custlens::FutureValue* f = e.last_future();
+  if (!f) return "";
+  std::string out;
+  for (uint32_t i = 0; i < f->p_alive.size(); ++i) {
+    if (i) out += '\x1f';
+    out += e.prediction_row_id(i);
+  }
+  return out;
+}
+
 // Customer ids joined by '\n' (ids never contain a line break after trimming... they can
 // inside quotes, so the separator is the unit separator U+001F instead).
 std::string customer_ids(const Engine& e) {
@@ -74,6 +112,9 @@ EMSCRIPTEN_BINDINGS(custlens) {
       .function("customerColumn", &customer_column)
       .function("customerIds", &customer_ids)
       .function("customersCsv", &Engine::customers_csv)
+      .function("predict", &Engine::predict)
+      .function("predictionColumn", &prediction_column)
+      .function("predictionIds", &prediction_ids)
       .function("reset", &Engine::reset);
   emscripten::function("version", emscripten::optional_override([]() { return std::string(Engine::version()); }));
 }

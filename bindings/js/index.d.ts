@@ -22,19 +22,24 @@ export interface CreateEngineOptions {
   wasmUrl?: string | URL;
 }
 
-export type TableName = 'orders' | 'customers';
+export type TableName = 'orders' | 'customers' | 'btyd_summary';
 export type Field =
   | 'order_id' | 'customer_id' | 'order_date' | 'amount' | 'quantity' | 'unit_price'
   | 'refunded_amount' | 'status' | 'channel' | 'product' | 'category' | 'cost' | 'paid_at' | 'currency';
 /** Fields of the customers table (load('customers', ...)). */
 export type CustomerField =
   | 'customer_id' | 'signup_date' | 'end_date' | 'churned' | 'tenure_months' | 'monthly_charges' | 'total_charges';
+/** Fields of the btyd_summary table (load('btyd_summary', ...)): per-customer summaries for the models. */
+export type SummaryField = 'customer_id' | 'btyd_frequency' | 't_x' | 'T' | 'btyd_monetary' | 'weight';
+export type TimeUnit = 'days' | 'weeks' | 'months';
 
 export interface LoadOptions {
   /** The file's name, used in messages and the data-quality report. */
   name?: string;
   /** field -> column (header name or 1-based position); '' or null unmaps a field. */
-  mapping?: Partial<Record<Field | CustomerField, string | number | null>>;
+  mapping?: Partial<Record<Field | CustomerField | SummaryField, string | number | null>>;
+  /** btyd_summary only: the unit of t_x and T in the file (default 'weeks', with a warning). */
+  timeUnit?: TimeUnit;
   /** ',', ';', '\t' or 'tab', '|', 'whitespace'; default: detected. */
   delimiter?: string;
   /** Whether the first row is a header; default: detected. */
@@ -194,6 +199,118 @@ export interface Customers {
   btyd_monetary: Float64Array;
 }
 
+export type ModelId = 'bg_nbd' | 'mbg_nbd' | 'pareto_nbd';
+
+export interface PredictOptions {
+  /** The repeat-purchase model (default 'bg_nbd'). */
+  model?: ModelId;
+  /** The models' time unit (default 'weeks', as the papers). */
+  timeUnit?: TimeUnit;
+  /** H of clv_predicted, in months (default 12). */
+  horizonMonths?: number;
+  /** Gross margin applied to the predicted revenue, in (0, 1] (default 1: revenue CLV). */
+  margin?: number;
+  /** Monthly discount rate d (default 0.01). */
+  discountRate?: number;
+  /** 'auto' (default: the middle day of the data), 'none', or a date: the holdout check's calibration end. */
+  calibrationEnd?: 'auto' | 'none' | string;
+  /** Length of the top-customer and value-at-risk lists (default 25). */
+  top?: number;
+  /** Fit on the analysed orders (default after analyze()) or on the btyd_summary table. */
+  source?: 'orders' | 'btyd_summary';
+}
+
+export interface ModelFit {
+  model: ModelId | 'gamma_gamma';
+  ok: boolean;
+  converged: boolean;
+  params: Record<string, number | null>;
+  standard_errors: Record<string, number | null>;
+  log_likelihood: number | null;
+  iterations: number;
+  evaluations: number;
+  starts: number;
+  warnings: string[];
+  customers?: number;
+  distinct_histories?: number;
+  reason?: string;
+}
+
+export interface Histogram { edges: number[]; counts: number[] }
+
+export interface FutureRow {
+  customer_id: string;
+  clv_predicted: number | null;
+  p_alive: number | null;
+  expected_purchases: number | null;
+  expected_order_value: number | null;
+  value_at_risk: number | null;
+  churn_risk?: number;
+  orders?: number; total_spend?: number; last_purchase?: string; recency_days?: number;
+  btyd_frequency?: number; weight?: number;
+}
+
+export interface HoldoutCheck {
+  done: boolean;
+  reason?: string;
+  calibration_end?: string;
+  holdout_end?: string;
+  holdout_length?: number;
+  customers?: number;
+  calibration_repeat_buyers?: number;
+  fit?: ModelFit;
+  actual?: number;
+  predicted?: number | null;
+  mae?: number | null;
+  bias?: number | null;
+  by_frequency?: { calibration_frequency: string; customers: number; actual_mean: number; predicted_mean: number }[];
+  over_time?: { step_days: number; dates: string[]; cumulative_actual: number[]; cumulative_predicted: (number | null)[] };
+  verdict?: 'trustworthy' | 'rough' | 'not_enough_data';
+  verdict_reason?: string;
+}
+
+/** The result of predict() (docs/report-schema.md, "future"). */
+export interface Future {
+  source: 'orders' | 'btyd_summary';
+  model: ModelId;
+  time_unit: TimeUnit;
+  as_of: string | null;
+  options: { horizon_months: number; margin: number; margin_source: string; monthly_discount_rate: number;
+    calibration_end: string | null; calibration_end_source: string };
+  fit: ModelFit;
+  spend_model: ModelFit;
+  metrics: Record<'clv_predicted' | 'expected_purchases' | 'p_alive' | 'value_at_risk' | 'expected_order_value' | 'churn_risk', MetricResult>;
+  distributions: { clv_predicted: Histogram; p_alive: Histogram; churn_risk: Histogram | null };
+  top_customers: FutureRow[];
+  value_at_risk: FutureRow[];
+  churn_risk: { formula: string; parts: { id: string; weight: number; formula: string; reason?: string }[] } | null;
+  holdout: HoldoutCheck;
+  warnings: Warning[];
+}
+
+/** Per-row predictions (predictions()); NaN where not defined. */
+export interface Predictions {
+  count: number;
+  customer_id: string[];
+  p_alive: Float64Array;
+  expected_purchases: Float64Array;
+  expected_order_value: Float64Array;
+  clv_predicted: Float64Array;
+  value_at_risk: Float64Array;
+  churn_risk?: Uint8Array;
+  churn_risk_model?: Float64Array;
+  churn_risk_rhythm?: Float64Array;
+  churn_risk_decline?: Float64Array;
+  t_x?: Float64Array;
+  T?: Float64Array;
+  frequency_cal?: Float64Array;
+  t_x_cal?: Float64Array;
+  T_cal?: Float64Array;
+  monetary_cal?: Float64Array;
+  frequency_holdout?: Float64Array;
+  predicted_holdout?: Float64Array;
+}
+
 export type LoadInput =
   | Uint8Array | ArrayBuffer | ArrayBufferView | string | Blob
   | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -205,6 +322,10 @@ export interface Engine {
   customers(): Customers;
   /** The customers() table as CSV text (CRLF, ids escaped against formula injection); throws CustlensError 'no_analysis' before analyze(). */
   customersCsv(): string;
+  /** Fits the models and predicts (docs/models.md); throws CustlensError 'no_analysis' before analyze() for the orders source. */
+  predict(options?: PredictOptions): Future;
+  /** The per-row predictions of the last predict(); throws CustlensError 'no_prediction' before it. */
+  predictions(): Predictions;
   reset(): void;
   close(): void;
 }

@@ -16,6 +16,11 @@ const NUMERIC_COLUMNS = [
   'orders', 'total_spend', 'mean_order_value', 'recency_days', 'r_score', 'f_score', 'm_score',
   'btyd_frequency', 't_x', 'T', 'btyd_monetary', 'repeat_spend',
 ];
+const PREDICTION_COLUMNS = [
+  'p_alive', 'expected_purchases', 'expected_order_value', 'clv_predicted', 'value_at_risk',
+  'churn_risk', 'churn_risk_model', 'churn_risk_rhythm', 'churn_risk_decline', 't_x', 'T',
+  'frequency_cal', 't_x_cal', 'T_cal', 'monetary_cal', 'frequency_holdout', 'predicted_holdout',
+];
 const DEFAULT_CHUNK = 1 << 20;
 
 /** An error from the engine: bad input (with table, file, line and column) or bad options. */
@@ -281,6 +286,48 @@ class Engine {
     lazy('segment', () => labels(segment, (s) => SEGMENT_NAMES[s]));
     lazy('cohort', () => labels(cohort, monthToLabel));
     lazy('lifecycle', () => labels(lifecycle, (s) => LIFECYCLE_STAGES[s]));
+    return out;
+  }
+
+  /**
+   * Fits a repeat-purchase model and the Gamma-Gamma spend model and predicts each
+   * customer's future (docs/models.md; the `future` object of docs/report-schema.md).
+   * Options: { model: 'bg_nbd' | 'mbg_nbd' | 'pareto_nbd' = 'bg_nbd', timeUnit: 'days' |
+   * 'weeks' | 'months' = 'weeks', horizonMonths = 12, margin = 1, discountRate = 0.01 (a
+   * month), calibrationEnd: 'auto' | 'none' | 'YYYY-MM-DD' = 'auto', top = 25, source:
+   * 'orders' | 'btyd_summary' }. The orders source needs analyze() first.
+   */
+  predict(options = {}) {
+    return unwrap(this.#e.predict(JSON.stringify(options))).future;
+  }
+
+  /**
+   * The per-row predictions of the last predict() (rows of customers(), or of the
+   * btyd_summary table): { count, customer_id: string[], and Float64Arrays p_alive,
+   * expected_purchases, expected_order_value, clv_predicted, value_at_risk, churn_risk
+   * (Uint8Array 0-100) and its parts churn_risk_model / _rhythm / _decline, t_x, T (the
+   * model's unit), and with a calibration split frequency_cal, t_x_cal, T_cal,
+   * monetary_cal, frequency_holdout, predicted_holdout }. NaN where a value is not
+   * defined (e.g. the holdout columns of customers who first bought after the calibration end).
+   */
+  predictions() {
+    const out = { count: 0 };
+    for (const name of PREDICTION_COLUMNS) {
+      const v = this.#e.predictionColumn(name);
+      if (v !== null) out[name] = v.slice();
+    }
+    if (!out.p_alive) throw new CustlensError({ code: 'no_prediction', message: 'Run predict() first' });
+    out.count = out.p_alive.length;
+    const ids = this.#e.predictionIds();
+    Object.defineProperty(out, 'customer_id', {
+      enumerable: true,
+      configurable: true,
+      get() {
+        const value = out.count === 0 ? [] : ids.split('\x1f');
+        Object.defineProperty(out, 'customer_id', { value, enumerable: true, writable: true });
+        return value;
+      },
+    });
     return out;
   }
 

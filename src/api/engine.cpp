@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 #include "api/export.h"
 #include "api/report.h"
 #include "error.h"
@@ -140,6 +142,55 @@ AnalyzeOptions analyze_options(const json& j) {
   return o;
 }
 
+TimeUnit time_unit_option(const std::string& v, const char* key) {
+  if (v == "days" || v == "day") return TimeUnit::days;
+  if (v == "weeks" || v == "week") return TimeUnit::weeks;
+  if (v == "months" || v == "month") return TimeUnit::months;
+  throw InputError("bad_options", std::string(key) + " must be \"days\", \"weeks\" or \"months\"");
+}
+
+PredictOptions predict_options(const json& j, std::string& source) {
+  PredictOptions o;
+  if (has(j, "model", json::value_t::string, "\"bg_nbd\", \"mbg_nbd\" or \"pareto_nbd\"")) {
+    std::string m = j["model"];
+    if (m == "bg_nbd") o.model = models::Model::bg_nbd;
+    else if (m == "mbg_nbd") o.model = models::Model::mbg_nbd;
+    else if (m == "pareto_nbd") o.model = models::Model::pareto_nbd;
+    else throw InputError("bad_options", "model must be \"bg_nbd\", \"mbg_nbd\" or \"pareto_nbd\"");
+  }
+  if (has(j, "timeUnit", json::value_t::string, "\"days\", \"weeks\" or \"months\""))
+    o.unit = time_unit_option(j["timeUnit"], "timeUnit");
+  if (has(j, "horizonMonths", json::value_t::number_integer, "a whole number of months")) {
+    int64_t h = j["horizonMonths"].get<int64_t>();
+    if (h < 1 || h > 600) throw InputError("bad_options", "horizonMonths must be a whole number of months from 1 to 600");
+    o.horizon_months = int(h);
+  }
+  auto number = [&](const char* key) -> std::optional<double> {
+    if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+    if (!j[key].is_number()) throw InputError("bad_options", std::string(key) + " must be a number");
+    return j[key].get<double>();
+  };
+  if (auto m = number("margin")) o.margin = *m, o.margin_given = true;
+  if (auto d = number("discountRate")) o.monthly_discount = *d;
+  if (has(j, "top", json::value_t::number_integer, "a whole number")) {
+    int64_t t = j["top"].get<int64_t>();
+    if (t < 0 || t > 1000) throw InputError("bad_options", "top must be a whole number from 0 to 1000");
+    o.top = int(t);
+  }
+  if (has(j, "calibrationEnd", json::value_t::string, "\"auto\", \"none\" or a date written YYYY-MM-DD")) {
+    std::string c = j["calibrationEnd"];
+    if (c == "auto") o.split = PredictOptions::Split::automatic;
+    else if (c == "none") o.split = PredictOptions::Split::none;
+    else o.split = PredictOptions::Split::day, o.calibration_end = parse_day_option(c, "calibrationEnd");
+  }
+  if (has(j, "source", json::value_t::string, "\"orders\" or \"btyd_summary\"")) {
+    source = j["source"];
+    if (source != "orders" && source != "btyd_summary")
+      throw InputError("bad_options", "source must be \"orders\" or \"btyd_summary\"");
+  }
+  return o;
+}
+
 }  // namespace
 
 Engine::Engine() = default;
@@ -168,17 +219,29 @@ std::string Engine::guarded(F&& f) {
 
 std::string Engine::begin_load(const std::string& table, const std::string& options_json) {
   std::string r = guarded([&] {
-    if (loader_ || customers_loader_)
+    if (loader_ || customers_loader_ || summary_loader_)
       throw InputError("load_in_progress", "A load of \"" + loading_file_ + "\" is still in progress: end or abort it first");
-    if (table != "orders" && table != "customers")
-      throw InputError("unknown_table", "Unknown table \"" + table + "\": this version reads \"orders\" and \"customers\"");
+    if (table != "orders" && table != "customers" && table != "btyd_summary")
+      throw InputError("unknown_table", "Unknown table \"" + table +
+                                            "\": this version reads \"orders\", \"customers\" and \"btyd_summary\"");
     json j = parse_options(options_json);
+    const size_t files = table == "customers" ? customers_.files.size()
+                         : table == "orders"  ? orders_.files.size()
+                                              : summaries_.files.size();
     std::string name = has(j, "name", json::value_t::string, "a string") ? j["name"].get<std::string>()
-                                                                         : table + "#" + std::to_string((table == "customers" ? customers_.files.size() : orders_.files.size()) + 1);
+                                                                         : table + "#" + std::to_string(files + 1);
     // Errors in the options name the file they were for, and nothing stays half-begun.
     loading_table_ = table;
     loading_file_ = name;
     OrderLoadOptions o = load_options(j);
+    future_.reset();
+    if (table == "btyd_summary") {  // the reading options, and the time unit of t_x and T
+      summary_unit_given_ = has(j, "timeUnit", json::value_t::string, "\"days\", \"weeks\" or \"months\"");
+      summary_unit_ = summary_unit_given_ ? time_unit_option(j["timeUnit"], "timeUnit") : TimeUnit::weeks;
+      BtydSummaryLoadOptions b{std::move(o.mapping), o.csv, o.decimal_mark};
+      summary_loader_ = std::make_unique<BtydSummaryLoader>(summaries_, name, std::move(b));
+      return ok();
+    }
     if (table == "customers") {  // the same reading options; amountIsNet does not apply
       CustomerLoadOptions c{std::move(o.mapping), o.csv, o.date_order, o.decimal_mark};
       customers_loader_ = std::make_unique<CustomersLoader>(customers_, name, std::move(c));
@@ -189,7 +252,7 @@ std::string Engine::begin_load(const std::string& table, const std::string& opti
     last_.reset();
     return ok();
   });
-  if (failed_ && !loader_ && !customers_loader_) loading_table_.clear(), loading_file_.clear();
+  if (failed_ && !loader_ && !customers_loader_ && !summary_loader_) loading_table_.clear(), loading_file_.clear();
   return r;
 }
 
@@ -197,6 +260,10 @@ std::string Engine::feed(const char* data, size_t size) {
   std::string r = guarded([&] {
     if (customers_loader_) {
       customers_loader_->feed(data, size);
+      return ok();
+    }
+    if (summary_loader_) {
+      summary_loader_->feed(data, size);
       return ok();
     }
     if (!loader_) throw InputError("no_load", "feed() without begin_load()");
@@ -209,11 +276,29 @@ std::string Engine::feed(const char* data, size_t size) {
 
 std::string Engine::end_load() {
   std::string r = guarded([&] {
-    if (!loader_ && !customers_loader_) throw InputError("no_load", "end_load() without begin_load()");
-    const FileReport& f = customers_loader_ ? customers_loader_->finish() : loader_->finish();
-    nlohmann::ordered_json out = {{"file", file_report_json(f)}};
+    if (!loader_ && !customers_loader_ && !summary_loader_) throw InputError("no_load", "end_load() without begin_load()");
+    nlohmann::ordered_json out;
+    if (summary_loader_) {
+      // Kept in days: files in different units can be fitted together.
+      const size_t before = summaries_.size();
+      FileReport f = summary_loader_->finish();
+      const double days = time_unit_days(summary_unit_);
+      for (size_t i = before; i < summaries_.size(); ++i) summaries_.t_x[i] *= days, summaries_.T[i] *= days;
+      if (!summary_unit_given_)
+        f.warnings.push_back({"time_unit_assumed",
+                              "t_x and T were read as weeks (the unit of the published summaries): say timeUnit "
+                              "(days, weeks or months) if the file counts in another unit",
+                              0, {}});
+      out["file"] = file_report_json(f);
+      out["file"]["time_unit"] = time_unit_name(summary_unit_);
+      summaries_.files.back() = f;
+    } else {
+      const FileReport& f = customers_loader_ ? customers_loader_->finish() : loader_->finish();
+      out["file"] = file_report_json(f);
+    }
     loader_.reset();
     customers_loader_.reset();
+    summary_loader_.reset();
     loading_table_.clear();
     loading_file_.clear();
     return ok(out);
@@ -225,8 +310,10 @@ std::string Engine::end_load() {
 std::string Engine::abort_load() {
   if (loader_) loader_->rollback();
   if (customers_loader_) customers_loader_->rollback();
+  if (summary_loader_) summary_loader_->rollback();
   loader_.reset();
   customers_loader_.reset();
+  summary_loader_.reset();
   loading_table_.clear();
   loading_file_.clear();
   return ok();
@@ -234,9 +321,13 @@ std::string Engine::abort_load() {
 
 std::string Engine::analyze(const std::string& options_json) {
   return guarded([&] {
-    if (loader_ || customers_loader_) throw InputError("load_in_progress", "A load is still in progress: end it first");
+    if (loader_ || customers_loader_ || summary_loader_)
+      throw InputError("load_in_progress", "A load is still in progress: end it first");
     if (orders_.files.empty() && customers_.files.empty())
-      throw InputError("no_orders", "Load an orders file (or a customers file) first");
+      throw InputError("no_orders", summaries_.files.empty() ? "Load an orders file (or a customers file) first"
+                                                            : "A btyd_summary table alone has no orders to analyze: "
+                                                              "call predict() to fit the models on it");
+    future_.reset();
     AnalyzeOptions o = analyze_options(parse_options(options_json));
     // A customers table with signup and end dates is the customer base of the flow metrics
     // (subscription); otherwise the lapse window over purchases is (metrics/flow.h).
@@ -248,6 +339,88 @@ std::string Engine::analyze(const std::string& options_json) {
     r["ok"] = true;
     return r.dump(-1, ' ', false, json::error_handler_t::replace);
   });
+}
+
+std::string Engine::predict(const std::string& options_json) {
+  return guarded([&] {
+    if (loader_ || customers_loader_ || summary_loader_)
+      throw InputError("load_in_progress", "A load is still in progress: end it first");
+    std::string source;
+    PredictOptions o = predict_options(parse_options(options_json), source);
+    if (source.empty()) source = last_ || summaries_.files.empty() ? "orders" : "btyd_summary";
+    future_.reset();
+    if (source == "orders") {
+      if (!last_)
+        throw InputError("no_analysis", orders_.files.empty() ? "Load an orders file (or a btyd_summary file) first"
+                                                              : "Run analyze() first: the models use its customers");
+      if (o.split == PredictOptions::Split::day && (o.calibration_end < last_->first_date || o.calibration_end >= last_->as_of))
+        throw InputError("bad_options", "calibrationEnd must lie from the first date " + format_day(last_->first_date) +
+                                            " to the day before as_of " + format_day(last_->as_of));
+      future_ = custlens::predict(*last_, o);
+    } else {
+      if (summaries_.files.empty()) throw InputError("no_summary", "Load a btyd_summary file first");
+      o.summary_unit = TimeUnit::days;  // the table keeps days (end_load converts)
+      future_ = custlens::predict(summaries_, o);
+    }
+    const FutureValue& f = *future_;
+    auto details = [&](nlohmann::ordered_json& r, uint32_t i) {
+      if (f.source == "orders") {
+        const CustomerColumns& c = last_->customers;
+        r["orders"] = c.orders[i];
+        r["total_spend"] = c.total_spend[i];
+        r["last_purchase"] = format_day(c.last_purchase[i]);
+        r["recency_days"] = c.recency_days[i];
+      } else {
+        r["btyd_frequency"] = summaries_.frequency[i];
+        r["weight"] = summaries_.weight[i];
+      }
+    };
+    nlohmann::ordered_json out = {{"future", future_json(f, [&](uint32_t i) { return prediction_row_id(i); }, details)}};
+    return ok(out);
+  });
+}
+
+std::string Engine::prediction_row_id(uint32_t i) const {
+  if (!future_) return "";
+  if (future_->source == "orders") return std::string(orders_.customer_name(last_->customers.ids[i]));
+  std::string id(summaries_.name(i));
+  return id.empty() ? "row " + std::to_string(i + 1) : id;
+}
+
+std::string Engine::predictions_json() const {
+  if (!future_) return fail("no_prediction", "Run predict() first");
+  const FutureValue& f = *future_;
+  nlohmann::ordered_json j;
+  nlohmann::ordered_json ids = nlohmann::ordered_json::array();
+  for (uint32_t i = 0; i < f.p_alive.size(); ++i) ids.push_back(prediction_row_id(i));
+  j["customer_id"] = ids;
+  auto put = [&](const char* name, const std::vector<double>& v) {
+    nlohmann::ordered_json a = nlohmann::ordered_json::array();
+    for (double x : v) a.push_back(std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json(nullptr));
+    j[name] = a;
+  };
+  put("p_alive", f.p_alive);
+  put("expected_purchases", f.expected_purchases);
+  put("expected_order_value", f.expected_order_value);
+  put("clv_predicted", f.clv);
+  put("value_at_risk", f.value_at_risk);
+  if (!f.churn_risk.empty()) {
+    j["churn_risk"] = f.churn_risk;
+    put("churn_risk_model", f.risk_model);
+    put("churn_risk_rhythm", f.risk_rhythm);
+    put("churn_risk_decline", f.risk_decline);
+  }
+  if (!f.t_x.empty()) put("t_x", f.t_x), put("T", f.T);
+  if (!f.holdout_actual.empty()) {
+    put("frequency_cal", f.cal_frequency);
+    put("t_x_cal", f.cal_t_x);
+    put("T_cal", f.cal_T);
+    put("monetary_cal", f.cal_monetary);
+    put("frequency_holdout", f.holdout_actual);
+    put("predicted_holdout", f.holdout_predicted);
+  }
+  j["ok"] = true;
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string Engine::customers_json() const {
@@ -267,7 +440,9 @@ std::string Engine::reset() {
   abort_load();
   orders_ = OrdersTable();
   customers_ = CustomersTable();
+  summaries_ = BtydSummaryTable();
   last_.reset();
+  future_.reset();
   return ok();
 }
 

@@ -7,9 +7,11 @@
 #include <optional>
 #include <string>
 
+#include "data/btyd_summary.h"
 #include "data/customers.h"
 #include "data/orders.h"
 #include "metrics/analysis.h"
+#include "models/future.h"
 
 namespace custlens {
 
@@ -18,7 +20,7 @@ class Engine {
   Engine();
   ~Engine();
 
-  /// Starts loading one file into `table` ("orders" or "customers"). Options (all optional):
+  /// Starts loading one file into `table` ("orders", "customers" or "btyd_summary"). Options (all optional):
   /// {"name": "file.csv", "mapping": {"customer_id": "CustomerID"}, "delimiter": ";",
   ///  "header": true, "encoding": "utf-8", "dateOrder": "dmy", "decimalMark": "comma",
   ///  "amountIsNet": false}
@@ -32,6 +34,14 @@ class Engine {
   /// Computes the report. Options: {"period": "month"|"quarter"|"year",
   /// "asOf": "YYYY-MM-DD", "lapseDays": 180, "excludeStatuses": [], "includeStatuses": []}.
   std::string analyze(const std::string& options_json);
+  /// Fits the repeat-purchase and spend models and predicts (models/future.h); returns
+  /// {"ok": true, "future": {...}}. Options: {"model": "bg_nbd"|"mbg_nbd"|"pareto_nbd",
+  /// "timeUnit": "days"|"weeks"|"months", "horizonMonths": 12, "margin": 1,
+  /// "discountRate": 0.01, "calibrationEnd": "auto"|"none"|"YYYY-MM-DD", "top": 25,
+  /// "source": "orders"|"btyd_summary"}. The orders source needs analyze() first.
+  std::string predict(const std::string& options_json);
+  /// The per-row predictions of the last predict() as JSON columns.
+  std::string predictions_json() const;
   /// The per-customer table of the last analysis as JSON columns.
   std::string customers_json() const;
   /// The same table as CSV text, safe to open in a spreadsheet (api/export.h). Failures
@@ -43,6 +53,9 @@ class Engine {
 
   /// The last analysis (for typed-array access from the binding), or null.
   const Analysis* last_analysis() const { return last_ ? &*last_ : nullptr; }
+  const FutureValue* last_future() const { return future_ ? &*future_ : nullptr; }
+  /// The id of row `i` of the last predict() (a customer, or a btyd_summary row).
+  std::string prediction_row_id(uint32_t i) const;
   const OrdersTable& orders() const { return orders_; }
   const CustomersTable& customers_table() const { return customers_; }
 
@@ -56,6 +69,11 @@ class Engine {
   std::unique_ptr<OrdersLoader> loader_;
   CustomersTable customers_;                          // the "customers" table (data/customers.h)
   std::unique_ptr<CustomersLoader> customers_loader_;  // set instead of loader_ while one loads
+  BtydSummaryTable summaries_;                        // the "btyd_summary" table (t_x, T in days)
+  std::unique_ptr<BtydSummaryLoader> summary_loader_;
+  TimeUnit summary_unit_ = TimeUnit::weeks;           // of the file being loaded
+  bool summary_unit_given_ = false;
+  std::optional<FutureValue> future_;
   std::string loading_table_, loading_file_;
   std::optional<Analysis> last_;
   bool failed_ = false;  // the last guarded call threw

@@ -21,6 +21,14 @@ json opt_number(const std::optional<double>& v) { return v ? json(*v) : json(nul
 
 }  // namespace
 
+json metric_json(const Metric& m) {
+  json inputs = json::object();
+  for (const auto& [k, v] : m.inputs) inputs[k] = v;
+  json e = {{"value", opt_number(m.value)}, {"unit", m.unit}, {"formula", m.formula}, {"inputs", inputs}};
+  if (!m.value) e["reason"] = m.reason;
+  return e;
+}
+
 json file_report_json(const FileReport& f) {
   json j;
   j["name"] = f.name;
@@ -132,13 +140,7 @@ json report_json(const OrdersTable& t, const Analysis& a, const char* engine_ver
                  {"periods", periods}};
 
   json metrics = json::object();
-  for (const auto& m : a.metrics) {
-    json inputs = json::object();
-    for (const auto& [k, v] : m.inputs) inputs[k] = v;
-    json e = {{"value", opt_number(m.value)}, {"unit", m.unit}, {"formula", m.formula}, {"inputs", inputs}};
-    if (!m.value) e["reason"] = m.reason;
-    metrics[m.id] = e;
-  }
+  for (const auto& m : a.metrics) metrics[m.id] = metric_json(m);
   r["metrics"] = metrics;
 
   json series = json::object();
@@ -358,11 +360,7 @@ void add_customers_report(json& r, const CustomersTable& c, bool orders_loaded) 
   if (!r.contains("metrics") || !r["metrics"].is_object()) r["metrics"] = json::object();
   for (const Metric& m : subscription_metrics(c, orders_loaded)) {
     if (r["metrics"].contains(m.id)) continue;  // the flow module's value wins
-    json inputs = json::object();
-    for (const auto& [k, v] : m.inputs) inputs[k] = v;
-    json e = {{"value", opt_number(m.value)}, {"unit", m.unit}, {"formula", m.formula}, {"inputs", inputs}};
-    if (!m.value) e["reason"] = m.reason;
-    r["metrics"][m.id] = e;
+    r["metrics"][m.id] = metric_json(m);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 #include <numeric>
+#include <stdexcept>
 
 #include "data/status.h"
 #include "io/values.h"
@@ -154,6 +155,34 @@ void score_counts(const std::vector<T>& values, bool larger_is_better, std::vect
     worse += count[v];
   }
   for (size_t i = 0; i < n; ++i) out[i] = score[size_t(values[i])];
+}
+
+// clv_gross and clv_simple (metrics.md section 2), from the three metrics already in the
+// report: a null input makes them null, with the input's reason.
+void add_clv(Analysis& a) {
+  auto find = [&](const char* id) -> const Metric& {
+    for (const Metric& m : a.metrics)
+      if (m.id == id) return m;
+    throw std::logic_error(std::string("metric ") + id + " is computed before clv_gross");
+  };
+  const Metric& aov = find("customer_aov");
+  const Metric& frequency = find("purchase_frequency");
+  const Metric& lifespan = find("avg_customer_lifespan");
+  Metric gross{"clv_gross", std::nullopt, "currency", "customer_aov × purchase_frequency × avg_customer_lifespan", {}, ""};
+  for (const Metric* m : {&aov, &frequency, &lifespan}) {
+    if (!m->value) {
+      gross.reason = m->id + " is null: " + m->reason;
+      break;
+    }
+    gross.inputs.push_back({m->id, *m->value});
+  }
+  if (gross.reason.empty()) gross.value = *aov.value * *frequency.value * *lifespan.value;
+  // cac needs a spend table, which this version does not read: clv_simple is clv_gross, and says so.
+  Metric simple{"clv_simple", gross.value, "currency",
+                "clv_gross − cac; cac omitted (it needs a spend table), so clv_simple = clv_gross", {}, gross.reason};
+  if (gross.value) simple.inputs = {{"clv_gross", *gross.value}};
+  a.metrics.push_back(std::move(gross));
+  a.metrics.push_back(std::move(simple));
 }
 
 }  // namespace
@@ -427,6 +456,8 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
     col->reserve(ncust_ids);
   for (auto* col : {&cc.total_spend, &cc.mean_order_value, &cc.repeat_spend, &cc.btyd_monetary}) col->reserve(ncust_ids);
   cc.lifecycle.reserve(ncust_ids);
+  cc.day_start.reserve(size_t(ncust_ids) + 1);
+  cc.day_start.push_back(0);
   spend_units.reserve(ncust_ids);
   uint64_t repeat_customers = 0, identified_purchases = 0;
   int64_t identified_spend = 0;
@@ -452,16 +483,23 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
       if (purchases == 0) first = r.day;
       last = r.day;
       ++purchases;
-      if (r.day != prev_day) ++days, prev_day = r.day, pdays.push_back(r.day);
+      if (r.day != prev_day) {
+        ++days, prev_day = r.day, pdays.push_back(r.day);
+        cc.purchase_days.push_back(r.day);
+        cc.purchase_day_units.push_back(0);
+      }
+      cc.purchase_day_units.back() += r.net;
       if (r.day > first) repeat += r.net;
     }
     if (purchases == 0) {  // returns only (of purchases made before the data starts)
       ++a.returns_without_purchase_customers;
+      cc.purchase_days.resize(cc.day_start.back()), cc.purchase_day_units.resize(cc.day_start.back());
       returns_only_units += spend;
       continue;
     }
     uint32_t ci = month_of_day[size_t(first - a.first_date)];  // the cohort, in months since month_first
     cc.ids.push_back(c);
+    cc.day_start.push_back(uint32_t(cc.purchase_days.size()));
     cc.first_purchase.push_back(first);
     cc.last_purchase.push_back(last);
     cc.orders.push_back(purchases);
@@ -721,6 +759,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
       }
       add(m);
       add(life);
+      add_clv(a);
     }
     {
       Metric m{"lapsed_customer_share", std::nullopt, "ratio",

@@ -69,6 +69,12 @@ struct CustomerColumns {
   std::vector<double> btyd_monetary;
   std::vector<int32_t> cohort;  ///< month index of the first purchase (year × 12 + month − 1)
   std::vector<uint8_t> lifecycle;  ///< Lifecycle at as_of
+  /// Each customer's distinct purchase days, ascending, with the net value of the purchases
+  /// made that day (× kAmountScale; returns not counted): row i's are
+  /// [day_start[i], day_start[i + 1]). What the models' calibration/holdout split reads.
+  std::vector<uint32_t> day_start;
+  std::vector<int32_t> purchase_days;
+  std::vector<int64_t> purchase_day_units;
   size_t size() const { return ids.size(); }
 };
 
