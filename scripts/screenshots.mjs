@@ -1,5 +1,5 @@
-// Screenshots of the sample page (its top, and the customer-flow section) in English and
-// Chinese for docs/screenshots/ (look at them
+// Screenshots of the sample page (its top, the customer-flow and the future-value sections) in
+// English and Chinese for docs/screenshots/ (look at them
 // after a change to the page). Needs the built site: node scripts/build-site.mjs first.
 // usage: node scripts/screenshots.mjs [OUT_DIR]
 import { mkdirSync } from 'node:fs';
@@ -27,6 +27,11 @@ for (const [locale, name] of [['en-US', 'page-en.png'], ['zh-CN', 'page-zh.png']
   const flow = name.replace('page-', 'flow-');
   await page.locator('#flow-section').screenshot({ path: join(out, flow) });
   console.log(join(out, flow));
+  // Future value, with the model fit opened (parameters, log-likelihood).
+  const future = name.replace('page-', 'future-');
+  await page.locator('#future-fit summary').click();
+  await page.locator('#future-section').screenshot({ path: join(out, future) });
+  console.log(join(out, future));
   await page.close();
 }
 await browser.close();

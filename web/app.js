@@ -28,7 +28,16 @@ const ORDER_FIELDS = ['order_id', 'customer_id', 'order_date', 'amount', 'quanti
   'status', 'channel', 'currency', 'product'];
 const SERIES_IDS = ['revenue', 'orders', 'customers', 'aov', 'repeat_purchase_rate', 'returning_customer_share'];
 const TABLE_COLUMNS = ['customer_id', 'first_purchase', 'last_purchase', 'orders', 'total_spend', 'mean_order_value',
-  'recency_days', 'r_score', 'f_score', 'm_score', 'segment', 'lifecycle', 'cohort'];
+  'recency_days', 'r_score', 'f_score', 'm_score', 'segment', 'lifecycle', 'cohort',
+  'clv_predicted', 'p_alive', 'expected_purchases', 'churn_risk'];
+// The columns predict() adds to the customer table (worker.js sends them with the future).
+const PREDICTION_COLUMNS = ['clv_predicted', 'p_alive', 'expected_purchases', 'churn_risk'];
+const MODELS = ['bg_nbd', 'mbg_nbd', 'pareto_nbd'];
+// Future value cards: the model's metrics, with the report's clv_simple beside clv_predicted.
+const FUTURE_CARDS = ['clv_predicted', 'clv_simple', 'expected_purchases', 'p_alive', 'value_at_risk',
+  'expected_order_value', 'churn_risk'];
+// Length of the top-customer and value-at-risk lists (the full ranking is the customer table).
+const FUTURE_TOP = 10;
 const PAGE_SIZE = 25;
 
 const state = {
@@ -47,6 +56,13 @@ const state = {
   asOf: '',           // '' = the last order date
   lapseDays: 180,
   cohortView: 'share',
+  future: null,       // predict()'s result, or null with futureError
+  futureError: null,
+  model: 'bg_nbd',    // the Future value options (predictOptions())
+  horizonMonths: 12,
+  marginPercent: 100,
+  discountPercent: 1,
+  readyText: '',      // the status line of the last analysis
   sort: { col: 'total_spend', dir: -1 },
   page: 0,
   order: null,        // customer row order for the current sort
@@ -102,6 +118,15 @@ function analyzeOptions() {
   return o;
 }
 
+// The page shows margin and discount rate in percent; the engine takes fractions. A margin of
+// 100% is left out, so the engine reports revenue CLV as its default.
+function predictOptions() {
+  const o = { model: state.model, horizonMonths: state.horizonMonths, discountRate: state.discountPercent / 100,
+    calibrationEnd: 'auto', top: FUTURE_TOP };
+  if (state.marginPercent < 100) o.margin = state.marginPercent / 100;
+  return o;
+}
+
 // Loads `files` into a fresh table and shows the result; on failure or cancel the previous
 // analysis stays on screen.
 async function run(files, { sample = false } = {}) {
@@ -109,7 +134,7 @@ async function run(files, { sample = false } = {}) {
   setBusy(true);
   showError(null);
   try {
-    const res = await request({ type: 'load', files, analyze: analyzeOptions() }, (p) => {
+    const res = await request({ type: 'load', files, analyze: analyzeOptions(), predict: predictOptions() }, (p) => {
       $('progress').value = p.fraction;
       $('status').textContent = t('loading', { file: visible(p.file), index: p.index + 1, count: p.count });
     });
@@ -139,12 +164,44 @@ async function reanalyze() {
   if (engineStale) return run(state.files, { sample: state.sample });
   setBusy(true);
   try {
-    show(await request({ type: 'analyze', analyze: analyzeOptions() }));
+    show(await request({ type: 'analyze', analyze: analyzeOptions(), predict: predictOptions() }));
   } catch (err) {
     if (!err.cancelled) showError(err.message);
   } finally {
     setBusy(false);
   }
+}
+
+// Only the models again: the analysis and everything else on the page stand.
+async function repredict() {
+  if (!state.report) return;
+  if (engineStale) return run(state.files, { sample: state.sample });
+  setBusy(true);
+  try {
+    const res = await request({ type: 'predict', predict: predictOptions() });
+    setFuture(res);
+    renderFuture();
+    renderCustomers();
+    $('status').textContent = state.readyText;
+    document.body.dataset.ready = String(Date.now());
+  } catch (err) {
+    if (!err.cancelled) showError(err.message);
+  } finally {
+    setBusy(false);
+  }
+}
+
+// The future and its per-customer columns (rows of customers(), or none when predict failed).
+function setFuture(res) {
+  state.future = res.future ?? null;
+  state.futureError = res.futureError ?? null;
+  const c = state.customers;
+  if (!c) return;
+  for (const col of PREDICTION_COLUMNS) delete c[col];
+  const p = res.predictions;
+  if (p && p.count === c.count) for (const col of PREDICTION_COLUMNS) if (p[col]) c[col] = p[col];
+  if (PREDICTION_COLUMNS.includes(state.sort.col)) state.order = null;
+  if (!(state.sort.col in c)) state.sort = { col: 'total_spend', dir: -1 };
 }
 
 function setBusy(busy) {
@@ -168,13 +225,15 @@ function show(res) {
   state.customers = res.customers;
   state.order = null;
   state.page = 0;
+  setFuture(res);
   render();
   const rows = state.fileReports.reduce((a, f) => a + f.rows_read, 0);
   const transcoded = state.fileReports.filter((f) => /detected|chosen/.test(f.format?.encoding ?? ''));
-  $('status').textContent = state.i18n.t('ready', {
+  state.readyText = state.i18n.t('ready', {
     files: state.fileReports.map((f) => visible(f.name)).join(', '),
     rows: state.i18n.integer(rows),
   }) + transcoded.map((f) => ' ' + state.i18n.t('encodingNote', { file: visible(f.name), encoding: f.format.encoding })).join('');
+  $('status').textContent = state.readyText;
   document.body.dataset.ready = String(Date.now());
 }
 
@@ -194,6 +253,7 @@ function render() {
   renderCards();
   renderCharts();
   renderFlow();
+  renderFuture();
   renderReading();
   renderMapping();
   renderStatuses();
@@ -201,27 +261,30 @@ function render() {
   renderCustomers();
 }
 
-function renderCards() {
+/** A KPI card: the value, and its formula, inputs (and reason when null) on hover or focus. */
+function metricCard(id, m, cur, { prefix = 'metric', note = null } = {}) {
   const i = state.i18n;
+  const nameId = `${prefix}-${id}`;
+  const detailId = `${prefix}-${id}-detail`;
+  const inputs = Object.entries(m.inputs ?? {});
+  return el('div', {
+    class: `card${m.value === null ? ' null' : ''}`, tabindex: 0, role: 'group',
+    'aria-labelledby': nameId, 'aria-describedby': detailId,
+    'data-metric': id, 'data-value': m.value ?? '',
+  },
+  el('div', { class: 'name', id: nameId, text: i.metricName(id) }),
+  el('div', { class: 'value', text: i.value(m.value, m.unit, cur) }),
+  note ? el('div', { class: 'note', text: note }) : null,
+  el('div', { class: 'detail', id: detailId },
+    m.value === null ? el('p', { class: 'reason', text: m.reason }) : null,
+    el('p', {}, el('strong', { text: `${i.t('formula')}: ` }), i.formula(id, m.formula)),
+    inputs.length ? el('ul', {}, inputs.map(([k, v]) =>
+      el('li', { text: `${i.inputName(k)} = ${v === null ? '—' : typeof v === 'number' ? i.number(v) : v}` }))) : null));
+}
+
+function renderCards() {
   const cur = currencyOf(state.report);
-  const cards = Object.entries(state.report.metrics).map(([id, m]) => {
-    const nameId = `metric-${id}`;
-    const detailId = `metric-${id}-detail`;
-    const inputs = Object.entries(m.inputs ?? {});
-    return el('div', {
-      class: `card${m.value === null ? ' null' : ''}`, tabindex: 0, role: 'group',
-      'aria-labelledby': nameId, 'aria-describedby': detailId,
-      'data-metric': id, 'data-value': m.value ?? '',
-    },
-    el('div', { class: 'name', id: nameId, text: i.metricName(id) }),
-    el('div', { class: 'value', text: i.value(m.value, m.unit, cur) }),
-    el('div', { class: 'detail', id: detailId },
-      m.value === null ? el('p', { class: 'reason', text: m.reason }) : null,
-      el('p', {}, el('strong', { text: `${i.t('formula')}: ` }), i.formula(id, m.formula)),
-      inputs.length ? el('ul', {}, inputs.map(([k, v]) =>
-        el('li', { text: `${i.inputName(k)} = ${typeof v === 'number' ? i.number(v) : v}` }))) : null));
-  });
-  $('cards').replaceChildren(...cards);
+  $('cards').replaceChildren(...Object.entries(state.report.metrics).map(([id, m]) => metricCard(id, m, cur)));
 }
 
 const charts = {};
@@ -480,6 +543,246 @@ function renderCohorts() {
     matrix.map((row, a) => [labels[a], i.integer(c.size[a]), ...Array.from({ length: width }, (_, k) => fmt(row[k]))])));
 }
 
+// ---------------------------------------------------------------------------
+// Future value: the models' predictions (predict()), their verdict and the holdout check.
+
+/** A histogram as bars, with its data as a table; `range` labels a bin [lo, hi). */
+function histogramChart(chartId, tableId, hist, range, axisLabel, alt, valueHeader) {
+  const i = state.i18n;
+  const n = hist?.counts?.length ?? 0;
+  // No values (a model that could not be fitted): no chart; the cards say why.
+  $(chartId).closest('figure').hidden = n === 0;
+  if (n === 0) return;
+  const labels = Array.from({ length: n }, (_, k) => range(hist.edges[k], hist.edges[k + 1], k === n - 1));
+  $(chartId).setAttribute('aria-label', alt);
+  chart(chartId)?.setOption({
+    aria: { enabled: true },
+    animation: false,
+    grid: { left: 60, right: 20, top: 34, bottom: 62 },
+    tooltip: { ...TOOLTIP, formatter: (p) => `${labels[p.dataIndex]}: ${i.integer(p.value)} ${i.t('customersCol')}` },
+    xAxis: { type: 'category', name: valueHeader, nameLocation: 'middle', nameGap: 44, data: labels,
+      axisLabel: { formatter: (v, k) => axisLabel(hist.edges[k], k === n - 1), hideOverlap: true } },
+    yAxis: { type: 'value', name: i.t('customersCol'), nameTextStyle: { align: 'left' } },
+    series: [{ type: 'bar', data: hist?.counts ?? [], barCategoryGap: '8%' }],
+  }, true);
+  $(tableId).replaceChildren(table([valueHeader, i.t('customersCol')], labels.map((l, k) => [l, i.integer(hist.counts[k])])));
+}
+
+/** The ranked customers of the future (top by CLV, or by value at risk). */
+function futureRows(rows, caption, cur) {
+  const i = state.i18n;
+  const f = state.future;
+  // The engine's formulas are of the totals and means; a column holds one customer's value.
+  const head = (id) => el('th', { scope: 'col' },
+    f.metrics[id] ? explained(i.t(`col_${id}`), i.t(`perCustomer_${id}`)) : i.t(`col_${id}`));
+  const num = (v, fmt) => (v === null || v === undefined ? '—' : fmt(v));
+  return el('table', { class: 'customers' },
+    el('caption', { text: caption }),
+    el('thead', {}, el('tr', {},
+      el('th', { scope: 'col', text: '#' }), head('customer_id'), head('clv_predicted'), head('p_alive'),
+      head('expected_purchases'), head('expected_order_value'), head('value_at_risk'), head('churn_risk'),
+      head('orders'), head('total_spend'), head('last_purchase'))),
+    el('tbody', {}, rows.map((r, k) => el('tr', { 'data-customer': r.customer_id },
+      el('td', { text: i.integer(k + 1) }),
+      el('th', { scope: 'row', text: visible(r.customer_id) }),
+      el('td', { 'data-value': r.clv_predicted ?? '', text: num(r.clv_predicted, (v) => i.money(v, cur)) }),
+      el('td', { text: num(r.p_alive, i.percent) }),
+      el('td', { text: num(r.expected_purchases, i.number) }),
+      el('td', { text: num(r.expected_order_value, (v) => i.money(v, cur)) }),
+      el('td', { 'data-value': r.value_at_risk ?? '', text: num(r.value_at_risk, (v) => i.money(v, cur)) }),
+      el('td', { text: num(r.churn_risk, i.integer) }),
+      el('td', { text: num(r.orders, i.integer) }),
+      el('td', { text: num(r.total_spend, (v) => i.money(v, cur)) }),
+      el('td', { text: r.last_purchase ? i.date(r.last_purchase) : '—' })))));
+}
+
+/** A fitted model's parameters, log-likelihood and convergence, as a table. */
+function fitTable(fit, caption, testId) {
+  const i = state.i18n;
+  const params = Object.entries(fit.params ?? {});
+  const rows = params.map(([k, v]) => el('tr', { 'data-param': k, 'data-value': v ?? '' },
+    el('th', { scope: 'row', text: k }),
+    el('td', { text: v === null ? '—' : i.sig(v) }),
+    el('td', { text: fit.standard_errors?.[k] === null || fit.standard_errors?.[k] === undefined ? '—' : i.sig(fit.standard_errors[k]) })));
+  const facts = [
+    [i.t('logLikelihood'), fit.log_likelihood === null || fit.log_likelihood === undefined ? '—' : i.number(fit.log_likelihood)],
+    [i.t('converged'), fit.converged ? i.t('yes') : i.t('no')],
+    [i.t('iterations'), `${i.integer(fit.iterations ?? 0)} (${i.t('evaluations')}: ${i.integer(fit.evaluations ?? 0)}, ${i.t('starts')}: ${i.integer(fit.starts ?? 0)})`],
+  ];
+  if (fit.customers !== undefined) facts.push([i.t('customersCol'), i.integer(fit.customers)]);
+  if (fit.distinct_histories !== undefined) facts.push([i.t('distinctHistories'), i.integer(fit.distinct_histories)]);
+  return el('table', { class: 'fit', 'data-fit': testId },
+    el('caption', { text: caption }),
+    el('thead', {}, el('tr', {}, [i.t('parameter'), i.t('estimate'), i.t('standardError')].map((h) => el('th', { scope: 'col', text: h })))),
+    el('tbody', {}, rows, facts.map(([k, v]) => el('tr', {}, el('th', { scope: 'row', text: k }), el('td', { colspan: 2, text: v })))));
+}
+
+function renderFuture() {
+  const i = state.i18n;
+  const f = state.future;
+  $('future-section').hidden = !state.report;
+  if (!state.report) return;
+  $('future-model').value = state.model;
+  $('future-horizon').value = state.horizonMonths;
+  $('future-margin').value = state.marginPercent;
+  $('future-discount').value = state.discountPercent;
+  const err = state.futureError;
+  $('future-error').hidden = !err;
+  $('future-error').textContent = err ? i.t('futureFailed', { message: err.message }) : '';
+  $('future-body').hidden = !f;
+  if (!f) return;
+  const cur = currencyOf(state.report);
+  const h = f.holdout ?? { done: false };
+  const modelName = i.t(`model_${f.model}`);
+  const horizon = f.options.horizon_months;
+
+  // Which model, and whether its holdout check says it can be trusted.
+  const verdict = h.done ? h.verdict : 'none';
+  const spend = f.spend_model;
+  const o = f.options;
+  const fitOpen = $('future-fit')?.open;  // kept open across a re-render (language, options)
+  $('future-verdict').className = `verdict verdict-${verdict}`;
+  $('future-verdict').dataset.model = f.model;
+  $('future-verdict').dataset.verdict = verdict;
+  $('future-verdict').replaceChildren(...[
+    el('p', { class: 'verdict-head' },
+      el('span', { id: 'future-model-name' }, `${i.t('modelUsed')}: `, el('strong', { text: modelName })),
+      el('span', { class: 'verdict-word' }, `${i.t('verdict')}: `, el('strong', { text: i.t(`verdict_${verdict}`) }))),
+    el('p', { class: 'verdict-reason', text: h.done ? h.verdict_reason : h.reason ?? '' }),
+    // A suspect or failed fit is said beside the verdict: the holdout check tests the
+    // calibration fit, the predictions come from the fit on all the data.
+    (f.warnings ?? []).length ? el('ul', { id: 'future-warnings', class: 'warn' },
+      f.warnings.map((w) => el('li', { text: w.message }))) : null,
+    el('details', { id: 'future-fit', open: fitOpen }, el('summary', { text: i.t('modelFit') }),
+      el('div', { class: 'fit-tables' },
+        fitTable(f.fit, i.t('fitCaption', { model: modelName }), 'model'),
+        spend?.params ? fitTable(spend, i.t('spendFitCaption'), 'spend') : null,
+        h.done && h.fit ? fitTable(h.fit, i.t('holdoutFitCaption', { date: i.date(h.calibration_end) }), 'holdout') : null),
+      spend && !spend.ok && spend.reason ? el('p', { class: 'reason', text: `${i.t('spendModel')}: ${spend.reason}` }) : null,
+      el('ul', { class: 'options-used' },
+        el('li', { text: `${i.t('timeUnit')}: ${i.t(`unit_${f.time_unit}`)}` }),
+        el('li', { text: `${i.t('futureHorizon')}: ${i.integer(horizon)}` }),
+        el('li', { text: `${i.t('margin')}: ${i.percent(o.margin)} (${o.margin_source})` }),
+        el('li', { text: `${i.t('futureDiscount')}: ${i.number(o.monthly_discount_rate * 100)}` }),
+        el('li', { text: `${i.t('calibrationEnd')}: ${o.calibration_end ? i.date(o.calibration_end) : '—'} (${o.calibration_end_source})` }),
+        f.as_of ? el('li', { text: `${i.t('asOf')}: ${i.date(f.as_of)}` }) : null),
+      (f.fit.warnings ?? []).length ? el('ul', {}, f.fit.warnings.map((w) => el('li', { text: w }))) : null),
+  ].filter(Boolean));  // replaceChildren would write a null as the text "null"
+
+  // The cards: the model's metrics, and the historical clv_simple beside clv_predicted.
+  const notes = {
+    clv_predicted: i.t('meanNextMonths', { n: horizon }),
+    expected_purchases: i.t('totalNextMonths', { n: horizon }),
+    clv_simple: i.t('fromHistory'),
+    value_at_risk: i.t('totalAllCustomers'),
+    expected_order_value: i.t('populationMean'),
+  };
+  $('future-cards').replaceChildren(...FUTURE_CARDS.map((id) => {
+    const m = id === 'clv_simple' ? state.report.metrics.clv_simple : f.metrics[id];
+    return m ? metricCard(id, m, cur, { prefix: 'future', note: notes[id] }) : null;
+  }).filter(Boolean));
+
+  // Distributions.
+  const money = (v) => i.money(v, cur);
+  const compactMoney = (v) => i.compact(v);
+  const clvTitle = i.t('clvDistTitle', { n: horizon });
+  $('future-clv-title').textContent = clvTitle;
+  histogramChart('chart-future-clv', 'future-clv-table', f.distributions.clv_predicted,
+    (lo, hi, last) => (last ? `≥ ${money(lo)}` : `${money(lo)} – ${money(hi)}`),
+    (lo, last) => (last ? `≥${compactMoney(lo)}` : compactMoney(lo)),
+    i.t('clvDistAlt', { n: horizon }), i.t('col_clv_predicted'));
+  histogramChart('chart-future-palive', 'future-palive-table', f.distributions.p_alive,
+    (lo, hi) => `${i.percent(lo)} – ${i.percent(hi)}`, (lo) => i.percent(lo),
+    i.t('pAliveDistAlt'), i.t('col_p_alive'));
+
+  // The holdout check: fitted up to the calibration end, predicted after it.
+  // Without a calibration fit there is nothing to draw: the verdict banner says why.
+  const calibrated = h.done && h.over_time?.dates?.length > 0;
+  $('chart-future-time').closest('.two').hidden = !calibrated;
+  if (calibrated) {
+    const pct = (v) => (v === null || v === undefined ? '—' : i.percent(v));
+    const num = (v) => (v === null || v === undefined ? '—' : i.number(v));
+    $('future-holdout').replaceChildren(
+      i.t('holdoutIntro', { start: i.date(h.calibration_end), end: i.date(h.holdout_end), customers: i.integer(h.customers),
+        repeat: i.integer(h.calibration_repeat_buyers) }), ' ',
+      el('span', { class: 'holdout-facts' },
+        `${i.t('holdoutActual')}: `, el('strong', { 'data-value': h.actual, text: i.number(h.actual) }), ' · ',
+        `${i.t('holdoutPredicted')}: `, el('strong', { 'data-value': h.predicted ?? '', text: num(h.predicted) }), ' · ',
+        `${i.t('mae')}: `, explained(num(h.mae), i.t('maeFormula'), { customers: h.customers }), ' · ',
+        `${i.t('bias')}: `, explained(pct(h.bias), i.t('biasFormula'), { predicted: h.predicted, actual: h.actual })));
+    const t = h.over_time;
+    const calDate = t.dates.find((d) => d >= h.calibration_end) ?? t.dates[t.dates.length - 1];
+    const timeAlt = i.t('overTimeAlt', { date: h.calibration_end });
+    $('chart-future-time').setAttribute('aria-label', timeAlt);
+    chart('chart-future-time')?.setOption({
+      aria: { enabled: true },
+      animation: false,
+      legend: { top: 0 },
+      grid: { left: 60, right: 24, top: 40, bottom: 40 },
+      tooltip: { ...TOOLTIP, trigger: 'axis', valueFormatter: (v) => (v === null || v === undefined ? i.t('noValue') : i.number(v)) },
+      xAxis: { type: 'category', data: t.dates, axisLabel: { hideOverlap: true } },
+      yAxis: { type: 'value' },
+      series: [
+        { name: i.t('actual'), type: 'line', showSymbol: false, data: t.cumulative_actual,
+          markLine: { silent: true, symbol: 'none', lineStyle: { color: '#5b6475', type: 'dashed' },
+            label: { formatter: i.t('calibrationEndMark'), position: 'insideEndTop', color: '#1d2330' },
+            data: calDate ? [{ xAxis: calDate }] : [] } },
+        { name: i.t('predicted'), type: 'line', showSymbol: false, lineStyle: { type: 'dashed' }, data: t.cumulative_predicted },
+      ],
+    }, true);
+    $('future-time-table').replaceChildren(table([i.t('date'), i.t('actual'), i.t('predicted')],
+      t.dates.map((d, k) => [d, num(t.cumulative_actual[k]), num(t.cumulative_predicted[k])])));
+    const b = h.by_frequency;
+    $('chart-future-frequency').setAttribute('aria-label', i.t('byFrequencyAlt'));
+    chart('chart-future-frequency')?.setOption({
+      aria: { enabled: true },
+      animation: false,
+      legend: { top: 0 },
+      grid: { left: 60, right: 20, top: 40, bottom: 50 },
+      tooltip: { ...TOOLTIP, trigger: 'axis', valueFormatter: (v) => (v === null || v === undefined ? i.t('noValue') : i.number(v)) },
+      xAxis: { type: 'category', name: i.t('calibrationFrequency'), nameLocation: 'middle', nameGap: 30,
+        data: b.map((x) => x.calibration_frequency) },
+      yAxis: { type: 'value' },
+      series: [
+        { name: i.t('actual'), type: 'bar', data: b.map((x) => x.actual_mean) },
+        { name: i.t('predicted'), type: 'bar', data: b.map((x) => x.predicted_mean) },
+      ],
+    }, true);
+    $('future-frequency-table').replaceChildren(table([i.t('calibrationFrequency'), i.t('customersCol'), i.t('actual'), i.t('predicted')],
+      b.map((x) => [x.calibration_frequency, i.integer(x.customers), i.number(x.actual_mean), i.number(x.predicted_mean)])));
+  } else {
+    $('future-holdout').textContent = i.t('noHoldout', { reason: h.done ? h.verdict_reason : h.reason ?? '' });
+  }
+
+  // The ranked lists.
+  $('future-top').replaceChildren(f.top_customers.length
+    ? futureRows(f.top_customers, i.t('topCustomersCaption', { n: horizon }), cur) : el('p', { text: i.t('noRows') }));
+  $('future-risk').replaceChildren(f.value_at_risk.length
+    ? futureRows(f.value_at_risk, i.t('valueAtRiskCaption'), cur) : el('p', { text: i.t('noRows') }));
+
+  // The churn risk score: its parts, and how customers spread over it.
+  const risk = f.churn_risk;
+  $('future-churn-parts').replaceChildren(risk ? el('div', {},
+    el('p', {}, el('strong', { text: `${i.t('formula')}: ` }), i.lang === 'en' ? risk.formula : i.t('churnRiskFormula')),
+    el('table', { class: 'parts' },
+      el('thead', {}, el('tr', {}, [i.t('part'), i.t('weight'), i.t('formula')].map((x) => el('th', { scope: 'col', text: x })))),
+      el('tbody', {}, risk.parts.map((p) => el('tr', { 'data-part': p.id, 'data-weight': p.weight },
+        el('th', { scope: 'row', text: i.t(`part_${p.id}`) }),
+        el('td', { text: i.percent(p.weight) }),
+        el('td', {}, i.partFormula(p.id, p.formula, f.model), p.reason ? el('div', { class: 'reason', text: p.reason }) : null))))))
+    : el('p', { text: i.t('noChurnRisk') }));
+  if (!f.distributions.churn_risk) $('chart-future-churn').closest('figure').hidden = true;
+  else
+    histogramChart('chart-future-churn', 'future-churn-table', f.distributions.churn_risk,
+      // Scores are whole numbers: [0, 20) is 0–19, and the last bin holds 100.
+      (lo, hi, last) => `${i.integer(lo)}–${i.integer(last ? hi : hi - 1)}`,
+      (lo, last) => `${i.integer(lo)}–${i.integer(last ? 100 : lo + 19)}`, i.t('churnRiskAlt'), i.t('col_churn_risk'));
+
+  // A chart first drawn while its box was hidden (no holdout, an error) has no size yet.
+  for (const id of ['chart-future-clv', 'chart-future-palive', 'chart-future-time', 'chart-future-frequency', 'chart-future-churn'])
+    charts[id]?.resize();
+}
+
 const ENCODINGS = ['', 'utf-8', 'gb18030', 'utf-16le', 'utf-16be', 'windows-1252', 'latin1'];
 
 // Per file: what the reader used (encoding, delimiter, header) with a preview of the decoded
@@ -638,7 +941,12 @@ function renderCustomers() {
     const { col, dir } = state.sort;
     const v = c[col];
     const idx = Array.from({ length: c.count }, (_, k) => k);
-    idx.sort((a, b) => (v[a] < v[b] ? -dir : v[a] > v[b] ? dir : a - b));
+    // NaN (a prediction not defined for the customer) sorts last either way.
+    idx.sort((a, b) => {
+      const x = v[a], y = v[b];
+      if (x !== x || y !== y) return x !== x && y !== y ? a - b : x !== x ? 1 : -1;
+      return x < y ? -dir : x > y ? dir : a - b;
+    });
     state.order = idx;
   }
   const pages = Math.max(1, Math.ceil(c.count / PAGE_SIZE));
@@ -651,6 +959,10 @@ function renderCustomers() {
     if (col === 'lifecycle') return v ? i.stageName(v) : '';
     if (col === 'total_spend' || col === 'mean_order_value') return i.money(v, cur);
     if (col === 'cohort') return v;
+    if (typeof v === 'number' && Number.isNaN(v)) return '—';
+    if (col === 'clv_predicted') return i.money(v, cur);
+    if (col === 'p_alive') return i.percent(v);
+    if (col === 'expected_purchases') return i.number(v);
     return i.integer(v);
   };
   const columns = TABLE_COLUMNS.filter((col) => c[col] !== undefined);
@@ -743,6 +1055,19 @@ function init() {
       state.cohortView = e.target.value;
       renderCohorts();
     });
+  $('future-apply').addEventListener('click', () => {
+    const inputs = ['future-horizon', 'future-margin', 'future-discount'].map($);
+    const bad = inputs.find((x) => x.value === '' || !x.checkValidity());
+    if (bad) {
+      bad.reportValidity();
+      return;
+    }
+    state.model = MODELS.includes($('future-model').value) ? $('future-model').value : 'bg_nbd';
+    state.horizonMonths = Number($('future-horizon').value);
+    state.marginPercent = Number($('future-margin').value);
+    state.discountPercent = Number($('future-discount').value);
+    repredict();
+  });
   $('series-metric').addEventListener('change', (e) => {
     state.seriesMetric = e.target.value;
     renderCharts();

@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from '../../scripts/serve.mjs';
+import { createEngine } from '../../bindings/js/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shared = join(root, '..', 'shared');
@@ -27,6 +28,39 @@ const dialogs = [];
 function cli(file, ...extra) {
   return JSON.parse(execFileSync(process.execPath, [join(root, 'bin', 'custlens.js'), 'analyze', '--orders', file, ...extra],
     { maxBuffer: 1 << 26 }).toString());
+}
+
+// The package in Node on the same file with the page's options: what the Future value
+// section must show (the page sends these, web/app.js predictOptions()).
+const PAGE_ANALYZE = { period: 'month', lapseDays: 180, includeStatuses: [], excludeStatuses: [] };
+const PAGE_PREDICT = { model: 'bg_nbd', horizonMonths: 12, discountRate: 0.01, calibrationEnd: 'auto', top: 10 };
+async function packageFuture(file, predictOptions) {
+  const engine = await createEngine();
+  try {
+    await engine.load('orders', readFileSync(file), { name: basename(file) });
+    const report = engine.analyze(PAGE_ANALYZE);
+    return { report, future: engine.predict({ ...PAGE_PREDICT, ...predictOptions }) };
+  } finally {
+    engine.close();
+  }
+}
+
+const future = (selector) => page.locator(`#future-section ${selector}`);
+async function futureCard(id) {
+  return future(`.card[data-metric="${id}"]`).getAttribute('data-value');
+}
+async function shownParams(fit = 'model') {
+  return page.$$eval(`#future-fit table[data-fit="${fit}"] tr[data-param]`,
+    (rows) => Object.fromEntries(rows.map((r) => [r.dataset.param, r.dataset.value === '' ? null : Number(r.dataset.value)])));
+}
+async function applyFuture({ model, horizon, margin, discount } = {}) {
+  const stamp = await readyStamp();
+  if (model) await page.locator('#future-model').selectOption(model);
+  if (horizon !== undefined) await page.locator('#future-horizon').fill(String(horizon));
+  if (margin !== undefined) await page.locator('#future-margin').fill(String(margin));
+  if (discount !== undefined) await page.locator('#future-discount').fill(String(discount));
+  await page.locator('#future-apply').click();
+  await waitReady(stamp);
 }
 
 async function cardValue(id) {
@@ -113,6 +147,136 @@ test('customer flow: charts, a formula on focus, and the lapse window recomputes
   await page.locator('#lapse-days').fill('180');
   await page.locator('#flow-apply').click();
   await waitReady(again);
+});
+
+test('future value: the sample\'s model, verdict, charts and numbers equal the package\'s', async () => {
+  const sample = join(site, 'sample', 'orders.csv');
+  const want = await packageFuture(sample);
+  const f = want.future;
+  assert.ok(await page.locator('#future-section').isVisible());
+  assert.ok(await page.locator('#future-error').isHidden());
+  // The model and its verdict.
+  const verdict = page.locator('#future-verdict');
+  assert.equal(await verdict.getAttribute('data-model'), 'bg_nbd');
+  assert.match(await page.locator('#future-model-name').textContent(), /BG\/NBD/);
+  assert.ok(f.holdout.done, 'the sample has a holdout check');
+  assert.equal(await verdict.getAttribute('data-verdict'), f.holdout.verdict);
+  const words = { trustworthy: 'trustworthy', rough: 'rough', not_enough_data: 'not enough data' };
+  assert.ok((await verdict.textContent()).includes(words[f.holdout.verdict]));
+  assert.ok((await verdict.textContent()).includes(f.holdout.verdict_reason));
+  // The fit's parameters, as the package fits them.
+  await page.locator('#future-fit summary').click();
+  assert.deepEqual(await shownParams(), f.fit.params);
+  assert.match(await page.locator('#future-fit').textContent(), /Log-likelihood/);
+  await page.locator('#future-fit summary').click();
+  // The cards, clv_simple of the report beside clv_predicted.
+  for (const id of ['clv_predicted', 'expected_purchases', 'p_alive', 'value_at_risk', 'expected_order_value', 'churn_risk'])
+    assert.equal(Number(await futureCard(id)), f.metrics[id].value, id);
+  assert.equal(Number(await futureCard('clv_simple')), want.report.metrics.clv_simple.value);
+  assert.ok(f.metrics.clv_predicted.value > 0);
+  const clv = future('.card[data-metric="clv_predicted"]');
+  await clv.focus();
+  const detail = await page.locator('#future-clv_predicted-detail').textContent();
+  assert.match(detail, /Formula: per customer: Σ over months/);
+  assert.match(detail, /median = /);
+  assert.match(detail, /total = /);
+  assert.match(await page.locator('#future-clv_simple-detail').textContent(), /cac omitted/);
+  // Non-empty charts, each with its data as a table.
+  for (const id of ['chart-future-clv', 'chart-future-palive', 'chart-future-time', 'chart-future-frequency', 'chart-future-churn']) {
+    assert.ok(await page.locator(`#${id}`).getAttribute('aria-label'), id);
+    assert.ok(await page.locator(`#${id} svg path`).count() > 10, `${id} draws something`);
+  }
+  assert.equal(await page.locator('#future-clv-table tbody tr').count(), f.distributions.clv_predicted.counts.length);
+  assert.equal(await page.locator('#future-palive-table tbody tr').count(), 10);
+  assert.equal(await page.locator('#future-time-table tbody tr').count(), f.holdout.over_time.dates.length);
+  assert.equal(await page.locator('#future-frequency-table tbody tr').count(), f.holdout.by_frequency.length);
+  assert.match(await page.locator('#future-holdout').textContent(), /Actual repeat purchases/);
+  assert.equal(Number(await page.locator('#future-holdout strong[data-value]').first().getAttribute('data-value')), f.holdout.actual);
+  // The ranked lists.
+  const top = page.locator('#future-top tbody tr');
+  assert.equal(await top.count(), f.top_customers.length);
+  assert.equal(await top.first().getAttribute('data-customer'), f.top_customers[0].customer_id);
+  assert.equal(Number(await top.first().locator('td[data-value]').first().getAttribute('data-value')), f.top_customers[0].clv_predicted);
+  const risk = page.locator('#future-risk tbody tr');
+  assert.equal(await risk.count(), f.value_at_risk.length);
+  assert.equal(await risk.first().getAttribute('data-customer'), f.value_at_risk[0].customer_id);
+  // The churn risk parts and their weights.
+  for (const p of f.churn_risk.parts)
+    assert.equal(Number(await page.locator(`#future-churn-parts tr[data-part="${p.id}"]`).getAttribute('data-weight')), p.weight, p.id);
+  // The customer table has the predictions, sortable: by predicted CLV its first row is the top customer.
+  const head = page.locator('#customer-table thead button', { hasText: 'Predicted CLV' });
+  await head.click();
+  assert.equal(await page.locator('#customer-table th[aria-sort="descending"]').textContent(), 'Predicted CLV ▼');
+  assert.equal(await page.locator('#customer-table tbody tr').first().locator('td').first().textContent(), f.top_customers[0].customer_id);
+  await page.locator('#customer-table thead button', { hasText: 'Total spend' }).click();
+});
+
+test('future value: a longer horizon, a margin and a discount rate change the predicted CLV as the package does', async () => {
+  const sample = join(site, 'sample', 'orders.csv');
+  const twelve = Number(await futureCard('clv_predicted'));
+  const revenue = await cardValue('revenue');
+  const want = await packageFuture(sample, { horizonMonths: 24 });
+  await applyFuture({ horizon: 24 });
+  const twentyFour = Number(await futureCard('clv_predicted'));
+  assert.equal(twentyFour, want.future.metrics.clv_predicted.value);
+  assert.ok(twentyFour > twelve, `${twentyFour} > ${twelve}`);
+  assert.match(await future('#future-clv-title').textContent(), /next 24 months/);
+  assert.equal(await cardValue('revenue'), revenue, 'the analysis stands');
+  assert.match(await page.locator('#status').textContent(), /rows read/);
+  const margin = await packageFuture(sample, { horizonMonths: 24, margin: 0.3, discountRate: 0.02 });
+  assert.equal(margin.future.options.margin, 0.3);
+  await applyFuture({ margin: 30, discount: 2 });
+  assert.equal(Number(await futureCard('clv_predicted')), margin.future.metrics.clv_predicted.value);
+  // Back to the defaults for the tests that follow.
+  await applyFuture({ horizon: 12, margin: 100, discount: 1 });
+  assert.equal(Number(await futureCard('clv_predicted')), twelve);
+});
+
+test('future value: Pareto/NBD applied re-runs only the model, with its own parameters', async () => {
+  const sample = join(site, 'sample', 'orders.csv');
+  const want = await packageFuture(sample, { model: 'pareto_nbd' });
+  const revenue = await cardValue('revenue');
+  const before = await shownParams();
+  await applyFuture({ model: 'pareto_nbd' });
+  assert.equal(await page.locator('#future-verdict').getAttribute('data-model'), 'pareto_nbd');
+  assert.match(await page.locator('#future-model-name').textContent(), /Pareto\/NBD/);
+  const params = await shownParams();
+  assert.deepEqual(params, want.future.fit.params);
+  assert.notDeepEqual(Object.keys(params), Object.keys(before), 'Pareto/NBD has s and beta, not a and b');
+  assert.equal(Number(await futureCard('clv_predicted')), want.future.metrics.clv_predicted.value);
+  assert.equal(await page.locator('#future-verdict').getAttribute('data-verdict'), want.future.holdout.verdict);
+  // A suspect fit is said in the verdict banner, beside the verdict.
+  for (const w of want.future.warnings)
+    assert.ok((await page.locator('#future-verdict').textContent()).includes(w.message), w.code);
+  assert.equal(await cardValue('revenue'), revenue, 'the analysis stands');
+  // Back to BG/NBD for the tests that follow.
+  await applyFuture({ model: 'bg_nbd' });
+  assert.equal(await page.locator('#future-verdict').getAttribute('data-model'), 'bg_nbd');
+});
+
+test('future value: orders without customer ids say why in the section, and the rest of the page works', async () => {
+  const file = join(work, 'no-customers.csv');
+  writeFileSync(file, 'order_id,order_date,amount\n1,2024-01-05,10\n2,2024-02-06,20\n3,2024-03-07,30\n');
+  const stamp = await readyStamp();
+  await page.locator('#files').setInputFiles(file);
+  await waitReady(stamp);
+  assert.equal(Number(await cardValue('revenue')), 60);
+  assert.ok(await page.locator('#future-error').isVisible());
+  assert.match(await page.locator('#future-error').textContent(), /No prediction: .*customer/);
+  assert.ok(await page.locator('#future-body').isHidden());
+  assert.ok(await page.locator('#error').isHidden());
+  // Customers, but none bought twice: no model, and the section says why rather than draw nothing.
+  const once = join(work, 'one-time-buyers.csv');
+  writeFileSync(once, 'order_id,customer_id,order_date,amount\n1,a,2024-01-05,10\n2,b,2024-01-06,20\n3,c,2024-03-07,30\n');
+  const again = await readyStamp();
+  await page.locator('#files').setInputFiles(once);
+  await waitReady(again);
+  assert.ok(await page.locator('#future-error').isHidden());
+  assert.match(await page.locator('#future-verdict').getAttribute('data-verdict'), /^(not_enough_data|none)$/);
+  assert.equal(await futureCard('clv_predicted'), '');
+  assert.match(await page.locator('#future-clv_predicted-detail').textContent(), /repeat purchase/);
+  assert.ok(await page.locator('#chart-future-clv').isHidden());
+  assert.ok(await page.locator('#chart-future-time').isHidden());
 });
 
 test('Online Retail (.csv.gz) dropped in: revenue, orders and customers equal the CLI', async () => {
@@ -297,6 +461,10 @@ test('accessibility: axe-core finds no serious or critical violation, in either 
   await p.goto(base);
   await p.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60_000 });
   await p.addScriptTag({ path: join(root, 'node_modules', 'axe-core', 'axe.min.js') });
+  // The Future value section, its details opened, is checked with the rest.
+  assert.ok(await p.locator('#future-section').isVisible());
+  assert.ok(await p.locator('#future-cards .card').count() > 0);
+  await p.evaluate(() => document.querySelectorAll('#future-section details').forEach((d) => { d.open = true; }));
   for (const lang of ['zh-CN', 'en']) {
     await p.locator('#lang').selectOption(lang);
     const res = await p.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
