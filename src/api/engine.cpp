@@ -350,9 +350,9 @@ std::string Engine::predict(const std::string& options_json) {
     if (source.empty()) source = last_ || summaries_.files.empty() ? "orders" : "btyd_summary";
     future_.reset();
     if (source == "orders") {
-      if (!last_)
-        throw InputError("no_analysis", orders_.files.empty() ? "Load an orders file (or a btyd_summary file) first"
-                                                              : "Run analyze() first: the models use its customers");
+      if (orders_.files.empty())
+        throw InputError("no_orders", "The models need an orders file with a customer column, or a btyd_summary file");
+      if (!last_) throw InputError("no_analysis", "Run analyze() first: the models use its customers");
       if (o.split == PredictOptions::Split::day && (o.calibration_end < last_->first_date || o.calibration_end >= last_->as_of))
         throw InputError("bad_options", "calibrationEnd must lie from the first date " + format_day(last_->first_date) +
                                             " to the day before as_of " + format_day(last_->as_of));

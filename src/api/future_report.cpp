@@ -25,7 +25,7 @@ json fit_json(const models::Fit& f, const char* model) {
           {"converged", f.converged},
           {"params", params},
           {"standard_errors", se},
-          {"log_likelihood", number(f.log_likelihood)},
+          {"log_likelihood", f.ok ? number(f.log_likelihood) : json(nullptr)},
           {"iterations", f.iterations},
           {"evaluations", f.evaluations},
           {"starts", f.starts},
@@ -53,7 +53,7 @@ json future_json(const FutureValue& f, const std::function<std::string(uint32_t)
   j["as_of"] = f.source == "orders" ? json(format_day(f.as_of)) : json(nullptr);
   j["options"] = {{"horizon_months", o.horizon_months},
                   {"margin", o.margin},
-                  {"margin_source", o.margin_given ? "option" : "default: 1, revenue CLV (no margin given)"},
+                  {"margin_source", o.margin_given ? "option" : "default: revenue CLV (no margin given)"},
                   {"monthly_discount_rate", o.monthly_discount},
                   {"calibration_end", f.holdout.done || f.holdout.calibration_end ? json(format_day(f.holdout.calibration_end)) : json(nullptr)},
                   {"calibration_end_source", o.split == PredictOptions::Split::automatic ? "automatic: the middle day of the data"
@@ -66,6 +66,7 @@ json future_json(const FutureValue& f, const std::function<std::string(uint32_t)
     json s = fit_json(f.spend_fit, "gamma_gamma");
     s["customers"] = f.spend_customers;
     s["customers_given_population_mean"] = f.spend_left_out;
+    if (f.source == "orders") s["customers_with_returns_netted"] = f.spend_returns_netted;
     s["population_mean_spend"] = f.spend_fitted ? json(f.population_mean_spend) : json(nullptr);
     if (!f.spend_fitted) s["reason"] = f.spend_reason;
     j["spend_model"] = s;

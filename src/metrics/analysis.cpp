@@ -458,6 +458,8 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
   cc.lifecycle.reserve(ncust_ids);
   cc.day_start.reserve(size_t(ncust_ids) + 1);
   cc.day_start.push_back(0);
+  cc.return_start.reserve(size_t(ncust_ids) + 1);
+  cc.return_start.push_back(0);
   spend_units.reserve(ncust_ids);
   uint64_t repeat_customers = 0, identified_purchases = 0;
   int64_t identified_spend = 0;
@@ -479,7 +481,11 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
     pdays.clear();
     for (const OrderRec& r : mine) {
       spend += r.net;
-      if (!r.purchase) continue;
+      if (!r.purchase) {
+        cc.return_days.push_back(r.day);
+        cc.return_units.push_back(r.net);
+        continue;
+      }
       if (purchases == 0) first = r.day;
       last = r.day;
       ++purchases;
@@ -494,12 +500,14 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
     if (purchases == 0) {  // returns only (of purchases made before the data starts)
       ++a.returns_without_purchase_customers;
       cc.purchase_days.resize(cc.day_start.back()), cc.purchase_day_units.resize(cc.day_start.back());
+      cc.return_days.resize(cc.return_start.back()), cc.return_units.resize(cc.return_start.back());
       returns_only_units += spend;
       continue;
     }
     uint32_t ci = month_of_day[size_t(first - a.first_date)];  // the cohort, in months since month_first
     cc.ids.push_back(c);
     cc.day_start.push_back(uint32_t(cc.purchase_days.size()));
+    cc.return_start.push_back(uint32_t(cc.return_days.size()));
     cc.first_purchase.push_back(first);
     cc.last_purchase.push_back(last);
     cc.orders.push_back(purchases);

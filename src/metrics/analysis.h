@@ -75,6 +75,11 @@ struct CustomerColumns {
   std::vector<uint32_t> day_start;
   std::vector<int32_t> purchase_days;
   std::vector<int64_t> purchase_day_units;
+  /// Each customer's returns (day, net value ≤ 0, × kAmountScale) in date order: row i's are
+  /// [return_start[i], return_start[i + 1]). The spend model nets them out of repeat spend.
+  std::vector<uint32_t> return_start;
+  std::vector<int32_t> return_days;
+  std::vector<int64_t> return_units;
   size_t size() const { return ids.size(); }
 };
 

@@ -38,6 +38,15 @@ double time_unit_days(TimeUnit u) {
 namespace {
 
 constexpr double kScale = double(kAmountScale);
+
+const char* model_name(Model m) {
+  switch (m) {
+    case Model::bg_nbd: return "BG/NBD";
+    case Model::mbg_nbd: return "MBG/NBD";
+    case Model::pareto_nbd: return "Pareto/NBD";
+  }
+  return "BG/NBD";
+}
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // E[Y(t) | alive at T, x]: the expected purchases in the next t units of a customer known to
@@ -391,6 +400,25 @@ void check_options(const PredictOptions& o) {
     throw InputError("bad_options", "discountRate must be a monthly rate from 0 to below 1 (0.01 = 1% a month)");
 }
 
+// The spend model's m: the mean net value of the repeat purchase days up to `end`, returns
+// dated after the first purchase day taken off. btyd_monetary counts purchases only (the
+// spec's BTYD summary), so an order cancelled the day it was placed (Online Retail's
+// 80,995-unit order) would count as a huge spend; netted, it is no spend at all, and a
+// customer whose net repeat value is <= 0 is left out of the fit (metrics.md section 2).
+double net_repeat_value(const CustomerColumns& cc, size_t i, int32_t end, uint64_t& netted) {
+  const int32_t* d = cc.purchase_days.data() + cc.day_start[i];
+  const int64_t* u = cc.purchase_day_units.data() + cc.day_start[i];
+  const size_t k = size_t(std::upper_bound(d, d + (cc.day_start[i + 1] - cc.day_start[i]), end) - d);
+  if (k < 2) return 0;
+  int64_t units = 0;
+  for (size_t j = 1; j < k; ++j) units += u[j];
+  bool any = false;
+  for (uint32_t j = cc.return_start[i]; j < cc.return_start[i + 1]; ++j)
+    if (cc.return_days[j] > d[0] && cc.return_days[j] <= end) units += cc.return_units[j], any = true;
+  netted += any;
+  return double(units) / kScale / double(k - 1);
+}
+
 // ---- the holdout check ----
 
 // The verdict's thresholds (docs/models.md): enough data, then how close the holdout is.
@@ -562,7 +590,7 @@ void churn_risk(FutureValue& f, const Analysis& a) {
   const bool model = f.fit.ok;
   const int32_t lapse = a.options.lapse_days;
   f.risk_parts = {
-      {"model", model ? 0.5 : 0.0, "1 − P(alive) from the " + std::string(models::model_id(f.options.model)) + " model",
+      {"model", model ? 0.5 : 0.0, "1 − P(alive) from the " + std::string(model_name(f.options.model)) + " model",
        model ? "" : "the model could not be fitted"},
       {"rhythm", model ? 0.3 : 0.6,
        "recency against the customer's own rhythm: (recency_days / mean days between purchase days − 1) / 2, "
@@ -644,7 +672,7 @@ FutureValue predict(const Analysis& a, const PredictOptions& o) {
     x[i] = cc.btyd_frequency[i];
     t_x[i] = cc.t_x[i] / u;
     T[i] = cc.T[i] / u;
-    m[i] = cc.btyd_monetary[i];
+    m[i] = net_repeat_value(cc, i, a.as_of, f.spend_returns_netted);
   }
   f.data_summary = models::compress(x.data(), t_x.data(), T.data(), n);
   f.fit = models::fit(o.model, f.data_summary);
@@ -654,6 +682,14 @@ FutureValue predict(const Analysis& a, const PredictOptions& o) {
   add_metrics(f);
   churn_risk(f, a);
   holdout_check(f, a);
+  // The holdout tests the calibration fit; the predictions come from the fit on all the
+  // data. When that one did not converge, the predictions are not to be trusted either.
+  HoldoutCheck& h = f.holdout;
+  if (h.done && f.fit.ok && !f.fit.converged && h.verdict == "trustworthy") {
+    h.verdict = "rough";
+    h.verdict_reason += ". But the fit on all the data, which gives the predictions, did not converge: " +
+                        join(fit_failures(f.fit));
+  }
   if (!f.fit.ok)
     f.warnings.push_back({"model_fit_failed", "The " + std::string(models::model_id(o.model)) +
                                                   " model could not be fitted: " + join(fit_failures(f.fit)),

@@ -97,6 +97,7 @@ struct FutureValue {
   models::Fit spend_fit;
   uint64_t spend_customers = 0;    ///< repeat buyers in the spend fit
   uint64_t spend_left_out = 0;     ///< customers given the population mean (no repeat purchase, or m <= 0)
+  uint64_t spend_returns_netted = 0;  ///< orders source: repeat buyers whose later returns were taken off m
   double population_mean_spend = 0;
 
   // Per customer row (the analysis's customers, or the summary table's rows).

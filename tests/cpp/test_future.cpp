@@ -207,7 +207,7 @@ TEST_CASE("predict() options are checked and errors are clear", "[future]") {
   EngineRun run;
   json r = predict(run, json::object());
   CHECK(r["ok"] == false);
-  CHECK(r["error"]["code"] == "no_analysis");
+  CHECK(r["error"]["code"] == "no_orders");
   REQUIRE(run.load("customer_id,order_date,amount\na,2020-01-01,10\na,2020-02-01,10\n")["ok"]);
   r = predict(run, json::object());
   CHECK(r["error"]["code"] == "no_analysis");
@@ -298,4 +298,33 @@ TEST_CASE("churn risk: the parts and weights are in the report and each score is
                w["decline"] * p["churn_risk_decline"][i].get<double>();
     CHECK(p["churn_risk"][i].get<int>() == std::lround(100 * s));
   }
+}
+
+TEST_CASE("the spend model nets out returns after the first purchase: a cancelled order is no spend", "[future]") {
+  // Twelve repeat buyers with ordinary spends; "cancel" places a 1,000 order and returns it
+  // the same day (Online Retail's 80,995-unit order and its C-invoice).
+  std::string csv = "order_id,customer_id,order_date,amount\n";
+  int order = 0;
+  for (int c = 0; c < 12; ++c)
+    for (int k = 0; k < 3; ++k)
+      csv += std::to_string(++order) + ",c" + std::to_string(c) + ",2020-0" + std::to_string(1 + k) + "-1" +
+             std::to_string(c % 10) + "," + std::to_string(10 + c + 7 * k) + "\n";
+  csv += std::to_string(++order) + ",cancel,2020-01-05,10\n";
+  csv += std::to_string(++order) + ",cancel,2020-02-05,1000\n";
+  csv += std::to_string(++order) + ",cancel,2020-02-05,-1000\n";
+  EngineRun run;
+  REQUIRE(run.load(csv)["ok"]);
+  REQUIRE(run.analyze({{"asOf", "2020-06-30"}})["ok"]);
+  json f = predict(run, {{"calibrationEnd", "none"}, {"timeUnit", "days"}})["future"];
+  REQUIRE(f["spend_model"]["ok"]);
+  CHECK(f["spend_model"]["customers"] == 12);  // "cancel" nets to 0: left out
+  CHECK(f["spend_model"]["customers_with_returns_netted"] == 1);
+  CHECK(f["spend_model"]["customers_given_population_mean"] == 1);
+  json p = predictions(run);
+  size_t i = 0;
+  while (p["customer_id"][i] != "cancel") ++i;
+  CHECK(p["expected_order_value"][i].get<double>() == Approx(f["spend_model"]["population_mean_spend"].get<double>()));
+  // btyd_monetary (the spec's BTYD summary) still counts the purchase only.
+  json c = run.customers();
+  CHECK(c["columns"]["btyd_monetary"][i] == 1000.0);
 }
