@@ -130,7 +130,7 @@ void OrdersLoader::rollback() {
   drop(t_.order_keys, uint32_t(mark_orders_));
   if (t_.unindexed_orders_end > mark_orders_) t_.unindexed_orders_begin = t_.unindexed_orders_end = 0;
   if (t_.file_hashes.size() > t_.files.size()) t_.file_hashes.resize(t_.files.size());
-  t_.order_key_arena.resize(std::min(t_.order_key_arena.size(), mark_key_arena_));
+  t_.order_key_arena.truncate(mark_key_arena_);
   cut(t_.order_key_at, mark_orders_);
   cut(t_.order_key_len, mark_orders_);
   t_.statuses.truncate(mark_statuses_);
@@ -262,27 +262,38 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
   RawDate raw;
   int32_t day = 0;
   bool pending_date = false;
-  if (date_cell.empty()) {
-    reject("order date missing (" + column_label(columns_, c_date_) + ")", line);
-    return;
-  }
-  if (!parse_date(date_cell, raw)) {
-    reject("order date unreadable (" + column_label(columns_, c_date_) + ")", line);
-    return;
-  }
-  if (raw.shape == DateShape::ymd) {
-    if (!resolve_date(raw, DateOrder::unknown, day)) {
-      reject("order date is not a calendar date (" + column_label(columns_, c_date_) + ")", line);
-      return;
-    }
-    if (!plausible_order_day(day)) {
-      reject(out_of_range_reason(columns_, c_date_), line);
-      return;
-    }
+  if (date_cell.size() == last_date_.len && same_bytes(date_cell.data(), last_date_.text, last_date_.len)) {
+    raw = last_date_.raw;  // the same cell as the last good ymd date (rows come in date runs)
+    day = last_date_.day;
   } else {
-    pending_date = true;
-    if (raw.first > 12) day_first_evidence_.add(line);
-    if (raw.second > 12) month_first_evidence_.add(line);
+    if (date_cell.empty()) {
+      reject("order date missing (" + column_label(columns_, c_date_) + ")", line);
+      return;
+    }
+    if (!parse_date(date_cell, raw)) {
+      reject("order date unreadable (" + column_label(columns_, c_date_) + ")", line);
+      return;
+    }
+    if (raw.shape == DateShape::ymd) {
+      if (!resolve_date(raw, DateOrder::unknown, day)) {
+        reject("order date is not a calendar date (" + column_label(columns_, c_date_) + ")", line);
+        return;
+      }
+      if (!plausible_order_day(day)) {
+        reject(out_of_range_reason(columns_, c_date_), line);
+        return;
+      }
+      if (date_cell.size() <= sizeof last_date_.text) {
+        copy_short(last_date_.text, date_cell.data(), date_cell.size());
+        last_date_.len = date_cell.size();
+        last_date_.raw = raw;
+        last_date_.day = day;
+      }
+    } else {
+      pending_date = true;
+      if (raw.first > 12) day_first_evidence_.add(line);
+      if (raw.second > 12) month_first_evidence_.add(line);
+    }
   }
 
   // Amount.
@@ -415,7 +426,7 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
   const bool has_order_key = !order_key.empty();
   uint32_t order = Interner::kNone;
   bool new_order = true;
-  if (has_order_key && prev_order_ != Interner::kNone && order_key == t_.order_key(prev_order_)) {
+  if (has_order_key && prev_order_ != Interner::kNone && same_text(order_key, t_.order_key(prev_order_))) {
     order = prev_order_;
     new_order = false;
   }
@@ -684,12 +695,12 @@ void OrdersLoader::group_customers() {
   const uint32_t first = uint32_t(mark_orders_);
   const uint32_t n = uint32_t(t_.orders()) - first;
   // key(i): the matching key of order i's customer id; written(i): the id as written.
-  auto key = [&](uint32_t i) { return std::string_view(customer_arena_).substr(customer_at_[i], customer_len_[i]); };
+  auto key = [&](uint32_t i) { return customer_arena_.view(customer_at_[i], customer_len_[i]); };
   auto written = [&](uint32_t i) {
     auto it = std::lower_bound(customer_spelling_.begin(), customer_spelling_.end(), i,
                                [](const Spelling& sp, uint32_t x) { return sp.order < x; });
     if (it == customer_spelling_.end() || it->order != i) return key(i);
-    return std::string_view(customer_arena_).substr(it->at, it->len);
+    return customer_arena_.view(it->at, it->len);
   };
   // (hash, order) of the live orders with a customer id, sorted: equal ids become neighbours.
   std::vector<std::pair<uint64_t, uint32_t>> pairs;
@@ -752,8 +763,7 @@ void OrdersLoader::group_customers() {
     std::merge(known.begin(), known.end(), added.begin(), added.end(), std::back_inserter(merged));
     t_.customer_keys.swap(merged);
   }
-  customer_arena_.clear();
-  customer_arena_.shrink_to_fit();
+  customer_arena_.release();
   customer_at_ = {};
   customer_len_ = {};
   customer_hash_ = {};
