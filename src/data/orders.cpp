@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "blocks.h"
 #include "error.h"
 #include "io/normalize.h"
 
@@ -119,7 +120,7 @@ void OrdersLoader::rollback() {
   cut(t_.order_currency, mark_orders_);
   cut(t_.customer_key_at, mark_customers_);
   cut(t_.customer_key_len, mark_customers_);
-  t_.customer_key_arena.resize(std::min(t_.customer_key_arena.size(), mark_customer_arena_));
+  t_.customer_key_arena.truncate(mark_customer_arena_);
   cut(t_.customer_match, mark_match_);
   t_.customer_match_arena.resize(std::min(t_.customer_match_arena.size(), mark_match_arena_));
   // The sorted id lists may already hold this file's ids (when a check after grouping failed).
@@ -533,23 +534,35 @@ void radix_sort_by_hash(std::vector<std::pair<uint64_t, uint32_t>>& v) {
   std::vector<uint32_t> count(kBuckets);
   for (int shift = 64 - 2 * kBits; shift < 64; shift += kBits) {
     std::fill(count.begin(), count.end(), 0);
-    for (const auto& p : v) ++count[(p.first >> shift) & (kBuckets - 1)];
+    for_blocks(0, v.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+      const std::pair<uint64_t, uint32_t>* in = v.data();
+      uint32_t* counts = count.data();
+      for (size_t i = b; i < e; ++i) ++counts[(in[i].first >> shift) & (kBuckets - 1)];
+    });
     uint32_t sum = 0;
     for (auto& c : count) {
       uint32_t n = c;
       c = sum;
       sum += n;
     }
-    for (const auto& p : v) tmp[count[(p.first >> shift) & (kBuckets - 1)]++] = p;
+    for_blocks(0, v.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+      const std::pair<uint64_t, uint32_t>* in = v.data();
+      std::pair<uint64_t, uint32_t>* out = tmp.data();
+      uint32_t* next = count.data();
+      for (size_t i = b; i < e; ++i) out[next[(in[i].first >> shift) & (kBuckets - 1)]++] = in[i];
+    });
     v.swap(tmp);
   }
-  for (size_t i = 1; i < v.size(); ++i) {
-    if (!(v[i] < v[i - 1])) continue;
-    auto x = v[i];
-    size_t j = i;
-    while (j > 0 && x < v[j - 1]) v[j] = v[j - 1], --j;
-    v[j] = x;
-  }
+  for_blocks(1, v.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    std::pair<uint64_t, uint32_t>* w = v.data();
+    for (size_t i = b; i < e; ++i) {
+      if (!(w[i] < w[i - 1])) continue;
+      auto x = w[i];
+      size_t j = i;
+      while (j > 0 && x < w[j - 1]) w[j] = w[j - 1], --j;
+      w[j] = x;
+    }
+  });
 }
 
 // Groups (id_key, index) pairs by key: sorts them, then within each run of equal odd keys
@@ -564,25 +577,32 @@ std::vector<std::pair<uint64_t, uint32_t>> group_by_key(std::vector<std::pair<ui
   radix_sort_by_hash(pairs);
   std::vector<std::pair<uint64_t, uint32_t>> leaders;
   leaders.reserve(pairs.size());
-  for (size_t b = 0; b < pairs.size();) {
-    size_t e = b + 1;
-    while (e < pairs.size() && pairs[e].first == pairs[b].first) ++e;
-    if (id_key_exact(pairs[b].first)) {
-      leaders.push_back(pairs[b]);
-      for (size_t k = b; k < e; ++k) join(pairs[k].second, pairs[b].second);
+  const size_t n = pairs.size();
+  // Each block takes the runs of equal keys that start in it, to their ends.
+  for_blocks(0, n, [&](size_t block_begin, size_t block_end) CUSTLENS_NOINLINE {
+    const std::pair<uint64_t, uint32_t>* p = pairs.data();
+    size_t b = block_begin;
+    while (b > 0 && b < n && p[b].first == p[b - 1].first) ++b;  // the previous block's run
+    while (b < block_end) {
+      size_t e = b + 1;
+      while (e < n && p[e].first == p[b].first) ++e;
+      if (id_key_exact(p[b].first)) {
+        leaders.push_back(p[b]);
+        for (size_t k = b; k < e; ++k) join(p[k].second, p[b].second);
+        b = e;
+        continue;
+      }
+      size_t lead_from = leaders.size();
+      for (size_t k = b; k < e; ++k) {
+        uint32_t x = p[k].second;
+        bool joined = false;
+        for (size_t l = lead_from; l < leaders.size() && !joined; ++l)
+          if (same(x, leaders[l].second)) join(x, leaders[l].second), joined = true;
+        if (!joined) leaders.push_back(p[k]), join(x, x);
+      }
       b = e;
-      continue;
     }
-    size_t lead_from = leaders.size();
-    for (size_t k = b; k < e; ++k) {
-      uint32_t x = pairs[k].second;
-      bool joined = false;
-      for (size_t l = lead_from; l < leaders.size() && !joined; ++l)
-        if (same(x, leaders[l].second)) join(x, leaders[l].second), joined = true;
-      if (!joined) leaders.push_back(pairs[k]), join(x, x);
-    }
-    b = e;
-  }
+  });
   return leaders;
 }
 
@@ -617,8 +637,10 @@ void OrdersLoader::group_orders() {
     t_.unindexed_orders_begin = first;
     t_.unindexed_orders_end = first + n;
     order_dead_.assign(n, 0);
-    bool any = !bad_refund_lines_.empty() ||
-               std::find(started_without_amount_.begin(), started_without_amount_.end(), 1) != started_without_amount_.end();
+    bool any = !bad_refund_lines_.empty();
+    for_blocks(0, started_without_amount_.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+      for (size_t i = b; i < e && !any; ++i) any = started_without_amount_[i] != 0;
+    });
     if (!any) {
       started_without_amount_.clear();
       return;
@@ -705,56 +727,80 @@ void OrdersLoader::group_customers() {
   // (hash, order) of the live orders with a customer id, sorted: equal ids become neighbours.
   std::vector<std::pair<uint64_t, uint32_t>> pairs;
   pairs.reserve(n);
-  for (uint32_t i = 0; i < n; ++i)
-    if (customer_len_[i] && !order_dead_[i]) pairs.emplace_back(customer_hash_[i], i);
+  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    for (uint32_t i = uint32_t(b); i < e; ++i)
+      if (customer_len_[i] && !order_dead_[i]) pairs.emplace_back(customer_hash_[i], i);
+  });
   std::vector<uint32_t> leader_of(n, Interner::kNone);  // the first order of the same customer
   std::vector<uint32_t> leaders;                        // one per distinct id, in hash order
-  for (const auto& lead : group_by_key(pairs, [&](uint32_t x, uint32_t y) { return key(x) == key(y); },
-                                       [&](uint32_t i, uint32_t lead) { leader_of[i] = lead; }))
-    leaders.push_back(lead.second);
+  {
+    std::vector<std::pair<uint64_t, uint32_t>> lead = group_by_key(
+        pairs, [&](uint32_t x, uint32_t y) { return key(x) == key(y); },
+        [&](uint32_t i, uint32_t l) { leader_of[i] = l; });
+    leaders.resize(lead.size());
+    for_blocks(0, lead.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+      for (size_t k = b; k < e; ++k) leaders[k] = lead[k].second;
+    });
+  }
   // Known customers (earlier files) by merge with the sorted list; the others get new ids in
   // order of first appearance, as a reader of the file would number them.
   std::vector<uint32_t> id_of(n, Interner::kNone);
   std::vector<uint32_t> fresh;
   const auto& known = t_.customer_keys;
   size_t j = 0;
-  for (uint32_t l : leaders) {
-    uint64_t h = customer_hash_[l];
-    while (j < known.size() && known[j].first < h) ++j;
-    for (size_t k = j; k < known.size() && known[k].first == h && id_of[l] == Interner::kNone; ++k)
-      if (id_key_exact(h) || t_.customer_key(known[k].second) == key(l)) id_of[l] = known[k].second;
-    if (id_of[l] == Interner::kNone) fresh.push_back(l);
-  }
+  for_blocks(0, leaders.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    for (size_t li = b; li < e; ++li) {
+      uint32_t l = leaders[li];
+      uint64_t h = customer_hash_[l];
+      while (j < known.size() && known[j].first < h) ++j;
+      for (size_t k = j; k < known.size() && known[k].first == h && id_of[l] == Interner::kNone; ++k)
+        if (id_key_exact(h) || t_.customer_key(known[k].second) == key(l)) id_of[l] = known[k].second;
+      if (id_of[l] == Interner::kNone) fresh.push_back(l);
+    }
+  });
   // (fresh is in hash order; first appearance is order index order)
   {
     std::vector<uint8_t> is_fresh(n, 0);
-    for (uint32_t l : fresh) is_fresh[l] = 1;
+    for_blocks(0, fresh.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+      for (size_t k = b; k < e; ++k) is_fresh[fresh[k]] = 1;
+    });
     fresh.clear();
-    for (uint32_t i = 0; i < n; ++i)
-      if (is_fresh[i]) fresh.push_back(i);
+    for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+      for (uint32_t i = uint32_t(b); i < e; ++i)
+        if (is_fresh[i]) fresh.push_back(i);
+    });
   }
   const uint32_t first_new = uint32_t(t_.customer_count());
   // A new customer is named by its id as first written, and keeps its key if that differs.
-  for (uint32_t l : fresh) {
-    id_of[l] = uint32_t(t_.customer_count());
-    std::string_view name = customer_spelling_.empty() ? key(l) : written(l);
-    t_.customer_key_at.push_back(uint64_t(t_.customer_key_arena.size()));
-    t_.customer_key_len.push_back(uint32_t(name.size()));
-    t_.customer_key_arena.append(name);
-    if (name.data() != key(l).data()) {
-      t_.customer_match.push_back({id_of[l], customer_len_[l], uint64_t(t_.customer_match_arena.size())});
-      t_.customer_match_arena.append(key(l));
+  t_.customer_key_at.reserve(t_.customer_key_at.size() + fresh.size());
+  t_.customer_key_len.reserve(t_.customer_key_len.size() + fresh.size());
+  for_blocks(0, fresh.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    for (size_t k = b; k < e; ++k) {
+      uint32_t l = fresh[k];
+      id_of[l] = uint32_t(t_.customer_count());
+      std::string_view name = customer_spelling_.empty() ? key(l) : written(l);
+      t_.customer_key_at.push_back(uint64_t(t_.customer_key_arena.size()));
+      t_.customer_key_len.push_back(uint32_t(name.size()));
+      t_.customer_key_arena.append(name);
+      if (name.data() != key(l).data()) {
+        t_.customer_match.push_back({id_of[l], customer_len_[l], uint64_t(t_.customer_match_arena.size())});
+        t_.customer_match_arena.append(key(l));
+      }
     }
-  }
-  for (uint32_t i = 0; i < n; ++i)
-    if (leader_of[i] != Interner::kNone) t_.order_customer[first + i] = id_of[leader_of[i]];
+  });
+  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    for (uint32_t i = uint32_t(b); i < e; ++i)
+      if (leader_of[i] != Interner::kNone) t_.order_customer[first + i] = id_of[leader_of[i]];
+  });
   count_merged_spellings(leader_of, id_of, written);
   // The new ids in key order: the leaders are sorted by key, and leaders with equal keys are
   // in order of appearance, as their ids are.
   std::vector<std::pair<uint64_t, uint32_t>> added;
   added.reserve(fresh.size());
-  for (uint32_t l : leaders)
-    if (id_of[l] >= first_new) added.emplace_back(customer_hash_[l], id_of[l]);
+  for_blocks(0, leaders.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    for (size_t k = b; k < e; ++k)
+      if (id_of[leaders[k]] >= first_new) added.emplace_back(customer_hash_[leaders[k]], id_of[leaders[k]]);
+  });
   if (known.empty()) {
     t_.customer_keys.swap(added);
   } else {

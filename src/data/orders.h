@@ -76,14 +76,14 @@ class OrdersTable {
   /// Customers: dense ids in order of first appearance, each id's text kept once. Like order
   /// ids, they are matched by sorting hashes when a file ends (OrdersLoader::group_customers),
   /// not by a lookup per row.
-  std::string customer_key_arena;
+  ByteArena customer_key_arena;
   std::vector<uint64_t> customer_key_at;
   std::vector<uint32_t> customer_key_len;
   std::vector<std::pair<uint64_t, uint32_t>> customer_keys;  ///< (id_key, customer id), sorted
   size_t customer_count() const { return customer_key_at.size(); }
   /// The id as first written (byte-exact: what the customer tables show).
   std::string_view customer_name(uint32_t c) const {
-    return std::string_view(customer_key_arena).substr(size_t(customer_key_at[c]), customer_key_len[c]);
+    return customer_key_arena.view(customer_key_at[c], customer_key_len[c]);
   }
   /// Customers are matched by the normalised key of their id (io/normalize.h: NFKC, invisible
   /// characters dropped). Only the few whose key differs from their name keep it here, sorted

@@ -6,6 +6,7 @@
 #include <memory>
 #include <numeric>
 
+#include "blocks.h"
 #include "data/status.h"
 #include "io/values.h"
 
@@ -203,37 +204,53 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
   std::vector<uint64_t> status_rows(t.statuses.size(), 0);
   const int32_t cutoff = opt.as_of ? *opt.as_of : std::numeric_limits<int32_t>::max();
   int32_t lo = std::numeric_limits<int32_t>::max(), hi = std::numeric_limits<int32_t>::min();
-  for (size_t i = 0; i < nlines; ++i) {
-    uint8_t fl = t.line_flags[i];
-    if (fl & kLineRejected) continue;
-    uint32_t o = t.line_order[i];
-    int32_t day = t.line_day[i];
-    lo = std::min(lo, day);
-    hi = std::max(hi, day);
-    uint8_t s = state[o] | kUsed;
-    if (day > cutoff) {
-      state[o] = s;
-      ++a.rows_after_as_of;
-      a.rows_after_as_of_lines.add(t.line_number[i]);
-      continue;
+  for_blocks(0, nlines, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    const uint8_t* line_flags = t.line_flags.data();
+    const uint32_t* line_order = t.line_order.data();
+    const int32_t* line_day = t.line_day.data();
+    const int64_t* line_amount = t.line_amount.data();
+    const uint16_t* line_file = t.line_file.data();
+    const uint32_t* order_status = t.order_status.data();
+    const uint8_t* refunds_apply = file_refunds_apply.data();
+    const size_t nfiles = file_refunds_apply.size();
+    uint8_t* st = state.data();
+    int32_t* days = order_day.get();
+    int64_t* sums = net.get();
+    uint64_t* rows = status_rows.data();
+    int32_t blo = lo, bhi = hi;
+    for (size_t i = b; i < e; ++i) {
+      uint8_t fl = line_flags[i];
+      if (fl & kLineRejected) continue;
+      uint32_t o = line_order[i];
+      int32_t day = line_day[i];
+      blo = std::min(blo, day);
+      bhi = std::max(bhi, day);
+      uint8_t s = st[o] | kUsed;
+      if (day > cutoff) {
+        st[o] = s;
+        ++a.rows_after_as_of;
+        a.rows_after_as_of_lines.add(t.line_number[i]);
+        continue;
+      }
+      bool has_amount = fl & kLineHasAmount;
+      int64_t amount = has_amount ? line_amount[i] : 0;
+      if (!(s & kSeen)) {
+        uint16_t f = line_file[i];
+        s |= kSeen | (has_amount ? kFirstHasAmount | kAmountLine : 0) | ((f >= nfiles || refunds_apply[f]) ? kRefundsApply : 0);
+        days[o] = day;
+        sums[o] = amount;
+      } else if (has_amount) {
+        s |= (s & kAmountLine) ? kAmountLines2 : kAmountLine;
+        sums[o] += amount;
+      }
+      if (!has_amount) s |= kLineWithoutAmount;
+      if (fl & (kLineNegQty | kLineNegAmount)) s |= kNegative;
+      st[o] = s;
+      ++rows[order_status[o]];
     }
-    bool has_amount = fl & kLineHasAmount;
-    int64_t amount = has_amount ? t.line_amount[i] : 0;
-    if (!(s & kSeen)) {
-      uint16_t f = t.line_file[i];
-      s |= kSeen | (has_amount ? kFirstHasAmount | kAmountLine : 0) |
-           ((f >= file_refunds_apply.size() || file_refunds_apply[f]) ? kRefundsApply : 0);
-      order_day[o] = day;
-      net[o] = amount;
-    } else if (has_amount) {
-      s |= (s & kAmountLine) ? kAmountLines2 : kAmountLine;
-      net[o] += amount;
-    }
-    if (!has_amount) s |= kLineWithoutAmount;
-    if (fl & (kLineNegQty | kLineNegAmount)) s |= kNegative;
-    state[o] = s;
-    ++status_rows[t.order_status[o]];
-  }
+    lo = blo;
+    hi = bhi;
+  });
   if (lo > hi) {
     a.empty = true;
     a.as_of_source = "data";
@@ -292,57 +309,79 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
   // Customer c's orders go to [start[c + 1], start[c + 2]) while they are placed, which
   // leaves them at [start[c], start[c + 1]) (one array, no copy of the offsets).
   std::vector<uint32_t> start(size_t(ncust_ids) + 2, 0);
-  for (uint32_t o = 0; o < norders; ++o) {
-    uint8_t s = state[o];
-    if (!(s & kSeen)) {
-      a.orders_after_as_of += s & kUsed;  // (an order whose rows were all rejected is in neither)
-      kind[o] = kIgnored;
-      continue;
+  for_blocks(0, norders, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    uint8_t* kinds = kind.data();
+    int64_t* sums = net.get();
+    const int32_t* days = order_day.get();
+    const uint32_t* order_status = t.order_status.data();
+    const int64_t* order_refunded = t.order_refunded.data();
+    const uint32_t* order_customer = t.order_customer.data();
+    const uint32_t* order_currency = t.order_currency.data();
+    const uint32_t* order_channel = t.order_channel.data();
+    const uint8_t* excluded = status_excluded.data();
+    const uint32_t* month_of = month_of_day.data();
+    const uint32_t* period_of_m = period_of.data();
+    uint32_t* counts = start.data();
+    const bool channels = t.any_channel_column;
+    const uint32_t no_channel = uint32_t(t.channels.size());
+    const int32_t first_date = a.first_date;
+    int64_t revenue = 0, purchased = 0, returned = 0, guests = 0;
+    for (size_t o = b; o < e; ++o) {
+      uint8_t s = kinds[o];
+      if (!(s & kSeen)) {
+        a.orders_after_as_of += s & kUsed;  // (an order whose rows were all rejected is in neither)
+        kinds[o] = kIgnored;
+        continue;
+      }
+      ++a.orders_total;
+      uint32_t st = order_status[o];
+      ++status_counts[st].orders;
+      if (excluded[st]) {
+        kinds[o] = kExcluded;
+        ++a.excluded_orders;
+        continue;
+      }
+      // Some lines carry amounts, some not: sum what is there, unless the first line alone
+      // has one (an order total on the first line only, Shopify's Total).
+      if ((s & kLineWithoutAmount) && !((s & kFirstHasAmount) && !(s & kAmountLines2))) ++a.partial_amount_orders;
+      int64_t refunded = s & kRefundsApply ? order_refunded[o] : 0;
+      int64_t n = sums[o] - refunded;
+      sums[o] = n;
+      bool purchase = n > 0 || (n == 0 && !(s & kNegative) && refunded == 0);
+      kinds[o] = purchase ? kPurchase : kReturn;
+      revenue += n;
+      if (purchase) {
+        ++a.purchases;
+        purchased += n;
+        if (n == 0) ++a.zero_value_purchases;
+      } else {
+        ++a.returns;
+        returned += n;
+      }
+      uint32_t c = order_customer[o];
+      if (c == Interner::kNone) {
+        guests += n;
+        purchase ? ++a.guest_purchases : ++a.guest_returns;
+      } else {
+        ++counts[size_t(c) + 2];
+      }
+      auto& cur = currency_rows[order_currency[o]];
+      (purchase ? cur.orders : cur.returns)++;
+      cur.revenue_units += n;
+      if (channels) {
+        auto& ch = channel_rows[order_channel[o] == Interner::kNone ? no_channel : order_channel[o]];
+        (purchase ? ch.orders : ch.returns)++;
+        ch.revenue_units += n;
+      }
+      size_t p = period_of_m[month_of[size_t(days[o] - first_date)]];
+      per_revenue[p] += n;
+      per_orders[p] += purchase;
     }
-    ++a.orders_total;
-    uint32_t st = t.order_status[o];
-    ++status_counts[st].orders;
-    if (status_excluded[st]) {
-      kind[o] = kExcluded;
-      ++a.excluded_orders;
-      continue;
-    }
-    // Some lines carry amounts, some not: sum what is there, unless the first line alone
-    // has one (an order total on the first line only, Shopify's Total).
-    if ((s & kLineWithoutAmount) && !((s & kFirstHasAmount) && !(s & kAmountLines2))) ++a.partial_amount_orders;
-    int64_t refunded = s & kRefundsApply ? t.order_refunded[o] : 0;
-    int64_t n = net[o] - refunded;
-    net[o] = n;
-    bool purchase = n > 0 || (n == 0 && !(s & kNegative) && refunded == 0);
-    kind[o] = purchase ? kPurchase : kReturn;
-    revenue_units += n;
-    if (purchase) {
-      ++a.purchases;
-      purchase_units += n;
-      if (n == 0) ++a.zero_value_purchases;
-    } else {
-      ++a.returns;
-      return_units += n;
-    }
-    uint32_t c = t.order_customer[o];
-    if (c == Interner::kNone) {
-      guest_units += n;
-      purchase ? ++a.guest_purchases : ++a.guest_returns;
-    } else {
-      ++start[size_t(c) + 2];
-    }
-    auto& cur = currency_rows[t.order_currency[o]];
-    (purchase ? cur.orders : cur.returns)++;
-    cur.revenue_units += n;
-    if (t.any_channel_column) {
-      auto& ch = channel_rows[t.order_channel[o] == Interner::kNone ? t.channels.size() : t.order_channel[o]];
-      (purchase ? ch.orders : ch.returns)++;
-      ch.revenue_units += n;
-    }
-    size_t p = period_of[month_of_day[size_t(order_day[o] - a.first_date)]];
-    per_revenue[p] += n;
-    per_orders[p] += purchase;
-  }
+    revenue_units += revenue;
+    purchase_units += purchased;
+    return_units += returned;
+    guest_units += guests;
+  });
   a.guest_revenue = double(guest_units) / kScale;
   {
     size_t stated = 0;
@@ -380,11 +419,19 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
     int64_t net;
   };
   std::unique_ptr<OrderRec[]> recs(new OrderRec[start[ncust_ids + 1]]);  // every one written below
-  for (uint32_t o = 0; o < norders; ++o) {
-    uint32_t c = t.order_customer[o];
-    if ((kind[o] == kPurchase || kind[o] == kReturn) && c != Interner::kNone)
-      recs[start[size_t(c) + 1]++] = {order_day[o], uint8_t(kind[o] == kPurchase), net[o]};
-  }
+  for_blocks(0, norders, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    const uint32_t* order_customer = t.order_customer.data();
+    const uint8_t* kinds = kind.data();
+    const int32_t* days = order_day.get();
+    const int64_t* sums = net.get();
+    uint32_t* next = start.data() + 1;
+    OrderRec* out = recs.get();
+    for (size_t o = b; o < e; ++o) {
+      uint32_t c = order_customer[o];
+      if ((kinds[o] == kPurchase || kinds[o] == kReturn) && c != Interner::kNone)
+        out[next[c]++] = {days[o], uint8_t(kinds[o] == kPurchase), sums[o]};
+    }
+  });
 
   a.month0 = month_first;
   a.monthly_active.assign(size_t(nmonths), 0);
@@ -430,125 +477,127 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
   spend_units.reserve(ncust_ids);
   uint64_t repeat_customers = 0, identified_purchases = 0;
   int64_t identified_spend = 0;
-  for (uint32_t c = 0; c < ncust_ids; ++c) {
-    OrderRec* mine_begin = recs.get() + start[c];
-    OrderRec* mine_end = recs.get() + start[size_t(c) + 1];
-    if (mine_begin == mine_end) continue;
-    // Orders in file order are usually in date order already; sort only when they are not.
-    if (!std::is_sorted(mine_begin, mine_end, [](const OrderRec& x, const OrderRec& y) { return x.day < y.day; }))
-      std::sort(mine_begin, mine_end, [](const OrderRec& x, const OrderRec& y) { return x.day < y.day; });
-    struct Range {
-      OrderRec *b, *e;
-      OrderRec* begin() const { return b; }
-      OrderRec* end() const { return e; }
-    } mine{mine_begin, mine_end};
-    uint32_t purchases = 0, days = 0;
-    int32_t first = 0, last = 0, prev_day = std::numeric_limits<int32_t>::min();
-    int64_t spend = 0, repeat = 0;
-    pdays.clear();
-    for (const OrderRec& r : mine) {
-      spend += r.net;
-      if (!r.purchase) continue;
-      if (purchases == 0) first = r.day;
-      last = r.day;
-      ++purchases;
-      if (r.day != prev_day) ++days, prev_day = r.day, pdays.push_back(r.day);
-      if (r.day > first) repeat += r.net;
-    }
-    if (purchases == 0) {  // returns only (of purchases made before the data starts)
-      ++a.returns_without_purchase_customers;
-      returns_only_units += spend;
-      continue;
-    }
-    uint32_t ci = month_of_day[size_t(first - a.first_date)];  // the cohort, in months since month_first
-    cc.ids.push_back(c);
-    cc.first_purchase.push_back(first);
-    cc.last_purchase.push_back(last);
-    cc.orders.push_back(purchases);
-    cc.total_spend.push_back(double(spend) / kScale);
-    spend_units.push_back(spend);
-    cc.mean_order_value.push_back(double(spend) / kScale / purchases);
-    cc.repeat_spend.push_back(double(repeat) / kScale);
-    cc.recency_days.push_back(a.as_of - last);
-    cc.btyd_frequency.push_back(days - 1);
-    cc.t_x.push_back(last - first);
-    cc.T.push_back(a.as_of - first);
-    cc.btyd_monetary.push_back(days > 1 ? double(repeat) / kScale / (days - 1) : 0.0);
-    cc.cohort.push_back(month_first + int32_t(ci));
-    purchase_base.add_purchase_days(pdays.data(), pdays.size(), lapse);
-    {
-      // Lifecycle stage at as_of: the first rule that applies (metrics.md section 3).
-      const int32_t recency = a.as_of - last;
-      const size_t nd = pdays.size();
-      Lifecycle stage;
-      if (recency >= lapse) {
-        stage = Lifecycle::lapsed;
-      } else if (first >= last_period_start) {
-        stage = Lifecycle::new_customer;
-      } else if (last >= last_period_start && nd >= 2 && last - pdays[nd - 2] > lapse) {
-        stage = Lifecycle::reactivated;  // out of the base between the two purchase days
-      } else {
-        bool at_risk;
-        if (nd >= 3) {
-          // recency > 2 × median gap, in integers: the median of an even count is the mean
-          // of the middle two, so 2 × median is their sum.
-          gaps.clear();
-          for (size_t i = 1; i < nd; ++i) gaps.push_back(pdays[i] - pdays[i - 1]);
-          size_t m = gaps.size(), mid = m / 2;
-          std::nth_element(gaps.begin(), gaps.begin() + mid, gaps.end());
-          int64_t twice_median = 2 * int64_t(gaps[mid]);
-          if (m % 2 == 0) twice_median = int64_t(gaps[mid]) + *std::max_element(gaps.begin(), gaps.begin() + mid);
-          at_risk = recency > twice_median;
+  for_blocks(0, ncust_ids, [&](size_t cb, size_t ce) CUSTLENS_NOINLINE {
+    for (uint32_t c = uint32_t(cb); c < uint32_t(ce); ++c) {
+      OrderRec* mine_begin = recs.get() + start[c];
+      OrderRec* mine_end = recs.get() + start[size_t(c) + 1];
+      if (mine_begin == mine_end) continue;
+      // Orders in file order are usually in date order already; sort only when they are not.
+      if (!std::is_sorted(mine_begin, mine_end, [](const OrderRec& x, const OrderRec& y) { return x.day < y.day; }))
+        std::sort(mine_begin, mine_end, [](const OrderRec& x, const OrderRec& y) { return x.day < y.day; });
+      struct Range {
+        OrderRec *b, *e;
+        OrderRec* begin() const { return b; }
+        OrderRec* end() const { return e; }
+      } mine{mine_begin, mine_end};
+      uint32_t purchases = 0, days = 0;
+      int32_t first = 0, last = 0, prev_day = std::numeric_limits<int32_t>::min();
+      int64_t spend = 0, repeat = 0;
+      pdays.clear();
+      for (const OrderRec& r : mine) {
+        spend += r.net;
+        if (!r.purchase) continue;
+        if (purchases == 0) first = r.day;
+        last = r.day;
+        ++purchases;
+        if (r.day != prev_day) ++days, prev_day = r.day, pdays.push_back(r.day);
+        if (r.day > first) repeat += r.net;
+      }
+      if (purchases == 0) {  // returns only (of purchases made before the data starts)
+        ++a.returns_without_purchase_customers;
+        returns_only_units += spend;
+        continue;
+      }
+      uint32_t ci = month_of_day[size_t(first - a.first_date)];  // the cohort, in months since month_first
+      cc.ids.push_back(c);
+      cc.first_purchase.push_back(first);
+      cc.last_purchase.push_back(last);
+      cc.orders.push_back(purchases);
+      cc.total_spend.push_back(double(spend) / kScale);
+      spend_units.push_back(spend);
+      cc.mean_order_value.push_back(double(spend) / kScale / purchases);
+      cc.repeat_spend.push_back(double(repeat) / kScale);
+      cc.recency_days.push_back(a.as_of - last);
+      cc.btyd_frequency.push_back(days - 1);
+      cc.t_x.push_back(last - first);
+      cc.T.push_back(a.as_of - first);
+      cc.btyd_monetary.push_back(days > 1 ? double(repeat) / kScale / (days - 1) : 0.0);
+      cc.cohort.push_back(month_first + int32_t(ci));
+      purchase_base.add_purchase_days(pdays.data(), pdays.size(), lapse);
+      {
+        // Lifecycle stage at as_of: the first rule that applies (metrics.md section 3).
+        const int32_t recency = a.as_of - last;
+        const size_t nd = pdays.size();
+        Lifecycle stage;
+        if (recency >= lapse) {
+          stage = Lifecycle::lapsed;
+        } else if (first >= last_period_start) {
+          stage = Lifecycle::new_customer;
+        } else if (last >= last_period_start && nd >= 2 && last - pdays[nd - 2] > lapse) {
+          stage = Lifecycle::reactivated;  // out of the base between the two purchase days
         } else {
-          at_risk = 2 * int64_t(recency) > lapse;  // recency > lapse_days / 2
+          bool at_risk;
+          if (nd >= 3) {
+            // recency > 2 × median gap, in integers: the median of an even count is the mean
+            // of the middle two, so 2 × median is their sum.
+            gaps.clear();
+            for (size_t i = 1; i < nd; ++i) gaps.push_back(pdays[i] - pdays[i - 1]);
+            size_t m = gaps.size(), mid = m / 2;
+            std::nth_element(gaps.begin(), gaps.begin() + mid, gaps.end());
+            int64_t twice_median = 2 * int64_t(gaps[mid]);
+            if (m % 2 == 0) twice_median = int64_t(gaps[mid]) + *std::max_element(gaps.begin(), gaps.begin() + mid);
+            at_risk = recency > twice_median;
+          } else {
+            at_risk = 2 * int64_t(recency) > lapse;  // recency > lapse_days / 2
+          }
+          stage = at_risk ? Lifecycle::at_risk : Lifecycle::active;
         }
-        stage = at_risk ? Lifecycle::at_risk : Lifecycle::active;
+        cc.lifecycle.push_back(uint8_t(stage));
+        ++a.lifecycle_counts[uint8_t(stage)];
       }
-      cc.lifecycle.push_back(uint8_t(stage));
-      ++a.lifecycle_counts[uint8_t(stage)];
-    }
-    if (purchases >= 2) ++repeat_customers;
-    identified_purchases += purchases;
-    identified_spend += spend;
+      if (purchases >= 2) ++repeat_customers;
+      identified_purchases += purchases;
+      identified_spend += spend;
 
-    // Months: actives, cohort cells (purchases make a customer active; revenue counts returns
-    // too). Periods: customers, repeaters, returning customers, identified revenue. Days
-    // ascend, so months and periods do: a customer's purchases in one period are one run.
-    ++a.cohort_size[ci];
-    int64_t* cohort_revenue = cohort_units[ci].data();
-    uint64_t* cohort_active = a.cohort_active[ci].data();
-    const uint32_t qi = quarter_of[ci];
-    ++a.quarter_cohort_size[qi];
-    int64_t* quarter_revenue = quarter_units[qi].data();
-    uint64_t* quarter_active = a.quarter_cohort_active[qi].data();
-    uint32_t last_quarter = std::numeric_limits<uint32_t>::max();
-    uint32_t last_month = std::numeric_limits<uint32_t>::max(), run_period = 0, run = 0;
-    auto end_run = [&] {
-      per_id_orders[run_period] += run;
-      ++per_customers[run_period];
-      if (run >= 2) ++per_repeat[run_period];
-      if (first < a.periods[run_period].start) ++per_returning[run_period];
-    };
-    for (const OrderRec& r : mine) {
-      uint32_t m = month_of_day[size_t(r.day - a.first_date)];
-      uint32_t p = period_of[m];
-      per_id_revenue[p] += r.net;
-      if (m >= ci) cohort_revenue[m - ci] += r.net;  // (not a return dated before the first purchase)
-      const uint32_t q = quarter_of[m];
-      if (q >= qi) quarter_revenue[q - qi] += r.net;
-      if (!r.purchase) continue;
-      if (m != last_month) {
-        last_month = m;
-        ++a.monthly_active[m];
-        ++cohort_active[m - ci];
-        if (q != last_quarter) last_quarter = q, ++quarter_active[q - qi];
+      // Months: actives, cohort cells (purchases make a customer active; revenue counts returns
+      // too). Periods: customers, repeaters, returning customers, identified revenue. Days
+      // ascend, so months and periods do: a customer's purchases in one period are one run.
+      ++a.cohort_size[ci];
+      int64_t* cohort_revenue = cohort_units[ci].data();
+      uint64_t* cohort_active = a.cohort_active[ci].data();
+      const uint32_t qi = quarter_of[ci];
+      ++a.quarter_cohort_size[qi];
+      int64_t* quarter_revenue = quarter_units[qi].data();
+      uint64_t* quarter_active = a.quarter_cohort_active[qi].data();
+      uint32_t last_quarter = std::numeric_limits<uint32_t>::max();
+      uint32_t last_month = std::numeric_limits<uint32_t>::max(), run_period = 0, run = 0;
+      auto end_run = [&] {
+        per_id_orders[run_period] += run;
+        ++per_customers[run_period];
+        if (run >= 2) ++per_repeat[run_period];
+        if (first < a.periods[run_period].start) ++per_returning[run_period];
+      };
+      for (const OrderRec& r : mine) {
+        uint32_t m = month_of_day[size_t(r.day - a.first_date)];
+        uint32_t p = period_of[m];
+        per_id_revenue[p] += r.net;
+        if (m >= ci) cohort_revenue[m - ci] += r.net;  // (not a return dated before the first purchase)
+        const uint32_t q = quarter_of[m];
+        if (q >= qi) quarter_revenue[q - qi] += r.net;
+        if (!r.purchase) continue;
+        if (m != last_month) {
+          last_month = m;
+          ++a.monthly_active[m];
+          ++cohort_active[m - ci];
+          if (q != last_quarter) last_quarter = q, ++quarter_active[q - qi];
+        }
+        if (run && p != run_period) end_run(), run = 0;
+        run_period = p;
+        ++run;
       }
-      if (run && p != run_period) end_run(), run = 0;
-      run_period = p;
-      ++run;
+      end_run();
     }
-    end_run();
-  }
+  });
   recs.reset();
 
   a.returns_without_purchase_revenue = double(returns_only_units) / kScale;
