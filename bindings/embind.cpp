@@ -7,6 +7,8 @@
 #include <string>
 
 #include "api/engine.h"
+#include "blocks.h"
+#include "bytes.h"
 
 using custlens::Engine;
 using emscripten::val;
@@ -62,16 +64,21 @@ val customer_id_bytes(const Engine& e) {
   const custlens::Analysis* a = e.last_analysis();
   if (!a) return val::null();
   const auto& c = a->customers;
+  const custlens::OrdersTable& t = e.orders();
   size_t bytes = c.size();
-  for (size_t i = 0; i < c.size(); ++i) bytes += e.orders().customer_name(c.ids[i]).size();
+  custlens::for_blocks(0, c.size(), [&](size_t b, size_t end) CUSTLENS_NOINLINE {
+    for (size_t i = b; i < end; ++i) bytes += t.customer_key_len[c.ids[i]];
+  });
   std::string out(bytes ? bytes - 1 : 0, '\0');
   char* w = out.data();
-  for (size_t i = 0; i < c.size(); ++i) {
-    if (i) *w++ = '\x1f';
-    std::string_view id = e.orders().customer_name(c.ids[i]);
-    std::memcpy(w, id.data(), id.size());
-    w += id.size();
-  }
+  custlens::for_blocks(0, c.size(), [&](size_t b, size_t end) CUSTLENS_NOINLINE {
+    for (size_t i = b; i < end; ++i) {
+      if (i) *w++ = '\x1f';
+      std::string_view id = t.customer_name(c.ids[i]);
+      custlens::copy_short(w, id.data(), id.size());
+      w += id.size();
+    }
+  });
   return utf8_view(std::move(out));
 }
 

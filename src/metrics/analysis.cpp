@@ -125,16 +125,23 @@ void score_column(const std::vector<double>& values, std::vector<uint8_t>& out) 
     for (int k = 0; k < 4; ++k) cut[k] = a[rank[k]];
   }
   uint64_t below[4] = {}, equal[4] = {};
-  for (double v : values)
-    for (int k = 0; k < 4; ++k) below[k] += v < cut[k], equal[k] += v == cut[k];
+  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    const double* v = values.data();
+    uint64_t lt[4] = {}, eq[4] = {};
+    for (size_t i = b; i < e; ++i)
+      for (int k = 0; k < 4; ++k) lt[k] += v[i] < cut[k], eq[k] += v[i] == cut[k];
+    for (int k = 0; k < 4; ++k) below[k] += lt[k], equal[k] += eq[k];
+  });
   // Above k: >= the cut value when its run scores above k, else > it (the next run does),
   // which is >= the next double up.
   for (int k = 0; k < 4; ++k)
     if (rfm_score(below[k], equal[k], n) <= k + 1) cut[k] = std::nextafter(cut[k], std::numeric_limits<double>::infinity());
-  for (size_t i = 0; i < n; ++i) {
-    double v = values[i];
-    out[i] = uint8_t(1 + (v >= cut[0]) + (v >= cut[1]) + (v >= cut[2]) + (v >= cut[3]));
-  }
+  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    const double* v = values.data();
+    uint8_t* score = out.data();
+    const double c0 = cut[0], c1 = cut[1], c2 = cut[2], c3 = cut[3];
+    for (size_t i = b; i < e; ++i) score[i] = uint8_t(1 + (v[i] >= c0) + (v[i] >= c1) + (v[i] >= c2) + (v[i] >= c3));
+  });
 }
 
 // The same for small non-negative integers (recency in days, purchase counts): a histogram
@@ -144,9 +151,19 @@ void score_counts(const std::vector<T>& values, bool larger_is_better, std::vect
   size_t n = values.size();
   out.assign(n, 0);
   if (!n) return;
-  size_t max = size_t(*std::max_element(values.begin(), values.end()));
-  std::vector<uint64_t> count(max + 1, 0);
-  for (T v : values) ++count[size_t(v)];
+  T top = values[0];
+  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    const T* v = values.data();
+    T m = top;
+    for (size_t i = b; i < e; ++i) m = std::max(m, v[i]);
+    top = m;
+  });
+  std::vector<uint64_t> count(size_t(top) + 1, 0);
+  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    const T* v = values.data();
+    uint64_t* c = count.data();
+    for (size_t i = b; i < e; ++i) ++c[size_t(v[i])];
+  });
   std::vector<uint8_t> score(count.size(), 0);
   uint64_t worse = 0;
   for (size_t k = 0; k < count.size(); ++k) {
@@ -154,7 +171,12 @@ void score_counts(const std::vector<T>& values, bool larger_is_better, std::vect
     if (count[v]) score[v] = rfm_score(worse, count[v], n);
     worse += count[v];
   }
-  for (size_t i = 0; i < n; ++i) out[i] = score[size_t(values[i])];
+  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    const T* v = values.data();
+    const uint8_t* by_value = score.data();
+    uint8_t* o = out.data();
+    for (size_t i = b; i < e; ++i) o[i] = by_value[size_t(v[i])];
+  });
 }
 
 }  // namespace
@@ -618,14 +640,19 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
     a.segments.resize(11);
     for (int s = 0; s < 11; ++s) a.segments[size_t(s)].name = kSegmentNames[s];
     bool level_used[3][6] = {};
-    for (size_t i = 0; i < n; ++i) {
-      int fm = (cc.f_score[i] + cc.m_score[i]) / 2;
-      uint8_t seg = kSegmentGrid[cc.r_score[i] - 1][fm - 1];
-      cc.segment[i] = seg;
-      ++a.segments[seg].customers;
-      a.segments[seg].revenue_units += spend_units[i];
-      level_used[0][cc.r_score[i]] = level_used[1][cc.f_score[i]] = level_used[2][cc.m_score[i]] = true;
-    }
+    for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+      const uint8_t *r = cc.r_score.data(), *f = cc.f_score.data(), *m = cc.m_score.data();
+      const int64_t* spend = spend_units.data();
+      uint8_t* segment = cc.segment.data();
+      for (size_t i = b; i < e; ++i) {
+        int fm = (f[i] + m[i]) / 2;
+        uint8_t seg = kSegmentGrid[r[i] - 1][fm - 1];
+        segment[i] = seg;
+        ++a.segments[seg].customers;
+        a.segments[seg].revenue_units += spend[i];
+        level_used[0][r[i]] = level_used[1][f[i]] = level_used[2][m[i]] = true;
+      }
+    });
     for (int k = 0; k < 3; ++k)
       for (int s = 1; s <= 5; ++s) a.score_levels[k] += level_used[k][s];
     for (auto& seg : a.segments) seg.revenue = double(seg.revenue_units) / kScale;
