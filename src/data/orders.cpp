@@ -232,13 +232,17 @@ void OrdersLoader::reject(const std::string& reason, uint64_t line) {
   ++report_.rows_rejected;
 }
 
+void OrdersLoader::reject_row(const std::string& reason, uint64_t line) {
+  reject(reason, line);
+  row_hashes_.emplace_back(row_hash_, uint32_t(line));  // a rejected row may repeat another
+}
+
 void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t row_hash) {
   if (t_.earlier_rows.size() && t_.earlier_rows.contains(row_hash)) {
     report_.skipped["overlap duplicate (same line in an earlier file)"].add(line);
     ++report_.rows_skipped;
     return;
   }
-  row_hashes_.emplace_back(row_hash, uint32_t(line));  // taken back if the row becomes a line
   row_hash_ = row_hash;
 
   // Ids first: their Excel damage is reported for every row, used or not.
@@ -268,20 +272,20 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     day = last_date_.day;
   } else {
     if (date_cell.empty()) {
-      reject("order date missing (" + column_label(columns_, c_date_) + ")", line);
+      reject_row("order date missing (" + column_label(columns_, c_date_) + ")", line);
       return;
     }
     if (!parse_date(date_cell, raw)) {
-      reject("order date unreadable (" + column_label(columns_, c_date_) + ")", line);
+      reject_row("order date unreadable (" + column_label(columns_, c_date_) + ")", line);
       return;
     }
     if (raw.shape == DateShape::ymd) {
       if (!resolve_date(raw, DateOrder::unknown, day)) {
-        reject("order date is not a calendar date (" + column_label(columns_, c_date_) + ")", line);
+        reject_row("order date is not a calendar date (" + column_label(columns_, c_date_) + ")", line);
         return;
       }
       if (!plausible_order_day(day)) {
-        reject(out_of_range_reason(columns_, c_date_), line);
+        reject_row(out_of_range_reason(columns_, c_date_), line);
         return;
       }
       if (date_cell.size() <= sizeof last_date_.text) {
@@ -311,7 +315,7 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     } else {
       ParsedAmount a;
       if (!parse_amount(cell, opt_.decimal_mark, a)) {
-        reject("amount unreadable (" + column_label(columns_, c_amount_) + ")", line);
+        reject_row("amount unreadable (" + column_label(columns_, c_amount_) + ")", line);
         return;
       }
       pd.amount = a.units;
@@ -330,14 +334,14 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     ParsedAmount q, p;
     std::string_view qc = trim(f[c_qty_]), pc = trim(f[c_price_]);
     if (qc.empty() || pc.empty()) {
-      reject(std::string(qc.empty() ? "quantity" : "unit price") + " missing (" +
+      reject_row(std::string(qc.empty() ? "quantity" : "unit price") + " missing (" +
                  column_label(columns_, qc.empty() ? c_qty_ : c_price_) + ")",
              line);
       return;
     }
     if (!parse_amount(qc, DecimalMark::dot, q) || !parse_amount(pc, opt_.decimal_mark, p)) {
       bool qbad = !parse_amount(qc, DecimalMark::dot, q);
-      reject(std::string(qbad ? "quantity" : "unit price") + " unreadable (" +
+      reject_row(std::string(qbad ? "quantity" : "unit price") + " unreadable (" +
                  column_label(columns_, qbad ? c_qty_ : c_price_) + ")",
              line);
       return;
@@ -434,11 +438,11 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
   // Without an id, a line that cannot start an order is rejected now; with one, it may
   // belong to an order further up the file, which group_orders() decides.
   if (new_order && !has_order_key && pd.amount_missing) {
-    reject("amount missing (" + column_label(columns_, c_amount_) + ")", pd.line);
+    reject_row("amount missing (" + column_label(columns_, c_amount_) + ")", pd.line);
     return;
   }
   if (new_order && !has_order_key && pd.refund_bad) {
-    reject("refunded amount unreadable (" + column_label(columns_, c_refund_) + ")", pd.line);
+    reject_row("refunded amount unreadable (" + column_label(columns_, c_refund_) + ")", pd.line);
     return;
   }
   if (new_order) {
@@ -489,7 +493,6 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
   }
   if (has_order_key) prev_order_ = order;
   uint32_t index = uint32_t(t_.lines());
-  row_hashes_.pop_back();
   if (!dups_global_) {
     if (!has_order_key) {
       dups_global_ = true;  // a line without an id may repeat anywhere
@@ -732,44 +735,31 @@ void OrdersLoader::group_customers() {
       if (customer_len_[i] && !order_dead_[i]) pairs.emplace_back(customer_hash_[i], i);
   });
   std::vector<uint32_t> leader_of(n, Interner::kNone);  // the first order of the same customer
-  std::vector<uint32_t> leaders;                        // one per distinct id, in hash order
-  {
-    std::vector<std::pair<uint64_t, uint32_t>> lead = group_by_key(
-        pairs, [&](uint32_t x, uint32_t y) { return key(x) == key(y); },
-        [&](uint32_t i, uint32_t l) { leader_of[i] = l; });
-    leaders.resize(lead.size());
-    for_blocks(0, lead.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
-      for (size_t k = b; k < e; ++k) leaders[k] = lead[k].second;
-    });
-  }
+  // (hash, leader) per distinct id, in hash order; a leader leads itself.
+  const std::vector<std::pair<uint64_t, uint32_t>> leaders = group_by_key(
+      pairs, [&](uint32_t x, uint32_t y) { return key(x) == key(y); }, [&](uint32_t i, uint32_t l) { leader_of[i] = l; });
   // Known customers (earlier files) by merge with the sorted list; the others get new ids in
   // order of first appearance, as a reader of the file would number them.
   std::vector<uint32_t> id_of(n, Interner::kNone);
-  std::vector<uint32_t> fresh;
   const auto& known = t_.customer_keys;
-  size_t j = 0;
-  for_blocks(0, leaders.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
-    for (size_t li = b; li < e; ++li) {
-      uint32_t l = leaders[li];
-      uint64_t h = customer_hash_[l];
-      while (j < known.size() && known[j].first < h) ++j;
-      for (size_t k = j; k < known.size() && known[k].first == h && id_of[l] == Interner::kNone; ++k)
-        if (id_key_exact(h) || t_.customer_key(known[k].second) == key(l)) id_of[l] = known[k].second;
-      if (id_of[l] == Interner::kNone) fresh.push_back(l);
-    }
-  });
-  // (fresh is in hash order; first appearance is order index order)
-  {
-    std::vector<uint8_t> is_fresh(n, 0);
-    for_blocks(0, fresh.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
-      for (size_t k = b; k < e; ++k) is_fresh[fresh[k]] = 1;
-    });
-    fresh.clear();
-    for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
-      for (uint32_t i = uint32_t(b); i < e; ++i)
-        if (is_fresh[i]) fresh.push_back(i);
+  if (!known.empty()) {
+    size_t j = 0;
+    for_blocks(0, leaders.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+      for (size_t li = b; li < e; ++li) {
+        const uint64_t h = leaders[li].first;
+        const uint32_t l = leaders[li].second;
+        while (j < known.size() && known[j].first < h) ++j;
+        for (size_t k = j; k < known.size() && known[k].first == h && id_of[l] == Interner::kNone; ++k)
+          if (id_key_exact(h) || t_.customer_key(known[k].second) == key(l)) id_of[l] = known[k].second;
+      }
     });
   }
+  std::vector<uint32_t> fresh;  // leaders of ids not seen before, in order of appearance
+  fresh.reserve(leaders.size());
+  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    for (uint32_t i = uint32_t(b); i < e; ++i)
+      if (leader_of[i] == i && id_of[i] == Interner::kNone) fresh.push_back(i);
+  });
   const uint32_t first_new = uint32_t(t_.customer_count());
   // A new customer is named by its id as first written, and keeps its key if that differs.
   t_.customer_key_at.reserve(t_.customer_key_at.size() + fresh.size());
@@ -799,7 +789,7 @@ void OrdersLoader::group_customers() {
   added.reserve(fresh.size());
   for_blocks(0, leaders.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
     for (size_t k = b; k < e; ++k)
-      if (id_of[leaders[k]] >= first_new) added.emplace_back(customer_hash_[leaders[k]], id_of[leaders[k]]);
+      if (id_of[leaders[k].second] >= first_new) added.emplace_back(leaders[k].first, id_of[leaders[k].second]);
   });
   if (known.empty()) {
     t_.customer_keys.swap(added);

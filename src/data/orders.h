@@ -181,6 +181,7 @@ class OrdersLoader : public RowSink {
   void map_columns(const std::vector<std::vector<std::string>>& sample);
   void process(uint64_t line, const std::string_view* fields, uint64_t row_hash);
   void reject(const std::string& reason, uint64_t line);
+  void reject_row(const std::string& reason, uint64_t line);  // the row being processed
   void resolve_dates();
   void resolve_amounts();
   void count_duplicates();
