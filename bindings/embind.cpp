@@ -1,5 +1,5 @@
-// The WebAssembly boundary: one class, JSON strings in and out, typed-array views for the
-// big per-customer columns. Nothing here catches or decides; Engine (src/api) does.
+// The WebAssembly boundary: one class, JSON strings in, JSON as UTF-8 bytes out, typed-array
+// views for the big per-customer columns. Nothing here catches or decides; Engine (src/api) does.
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
@@ -7,16 +7,28 @@
 #include <string>
 
 #include "api/engine.h"
+#include "blocks.h"
+#include "bytes.h"
 
 using custlens::Engine;
 using emscripten::val;
 
 namespace {
 
+// Results leave as UTF-8 bytes: a view of `held`, which the JS side decodes at once
+// (TextDecoder). Returned as std::string, Embind walks every byte twice in JS, looking for NULs,
+// before it decodes, in code too cold to be optimised: tens of milliseconds for a 110 KB report,
+// more for the ids of a million customers. The bytes live until the next call.
+val utf8_view(std::string text) {
+  static std::string held;
+  held = std::move(text);
+  return val(emscripten::typed_memory_view(held.size(), reinterpret_cast<const uint8_t*>(held.data())));
+}
+
 // Bytes arrive in the wasm heap (the JS client copies each chunk into a malloc'd buffer),
 // so no std::string copy of the data is made.
-std::string feed_ptr(Engine& e, uintptr_t ptr, size_t size) {
-  return e.feed(reinterpret_cast<const char*>(ptr), size);
+val feed_ptr(Engine& e, uintptr_t ptr, size_t size) {
+  return utf8_view(e.feed(reinterpret_cast<const char*>(ptr), size));
 }
 
 // A view of one numeric per-customer column; the JS side copies it (.slice()) at once,
@@ -72,49 +84,62 @@ val prediction_column(const Engine& e, const std::string& name) {
   return val::null();
 }
 
-// The row ids of the last predict(), joined by U+001F like customer_ids().
-std::string prediction_ids(const Engine& e) {
+// The row ids of the last predict(), joined by U+001F like customer_id_bytes(), as UTF-8.
+val prediction_id_bytes(const Engine& e) {
   const custlens::FutureValue* f = e.last_future();
-  if (!f) return "";
+  if (!f) return val::null();
   std::string out;
   for (uint32_t i = 0; i < f->p_alive.size(); ++i) {
     if (i) out += '\x1f';
     out += e.prediction_row_id(i);
   }
-  return out;
+  return utf8_view(std::move(out));
 }
 
-// Customer ids joined by '\n' (ids never contain a line break after trimming... they can
-// inside quotes, so the separator is the unit separator U+001F instead).
-std::string customer_ids(const Engine& e) {
+// Customer ids joined by the unit separator U+001F (ids can hold line breaks inside quotes),
+// as UTF-8 bytes; the JS side decodes them only when the ids are read.
+val customer_id_bytes(const Engine& e) {
   const custlens::Analysis* a = e.last_analysis();
-  if (!a) return "";
-  std::string out;
+  if (!a) return val::null();
   const auto& c = a->customers;
-  for (size_t i = 0; i < c.size(); ++i) {
-    if (i) out += '\x1f';
-    out += e.orders().customer_name(c.ids[i]);
-  }
-  return out;
+  const custlens::OrdersTable& t = e.orders();
+  size_t bytes = c.size();
+  custlens::for_blocks(0, c.size(), [&](size_t b, size_t end) CUSTLENS_NOINLINE {
+    for (size_t i = b; i < end; ++i) bytes += t.customer_key_len[c.ids[i]];
+  });
+  std::string out(bytes ? bytes - 1 : 0, '\0');
+  char* w = out.data();
+  custlens::for_blocks(0, c.size(), [&](size_t b, size_t end) CUSTLENS_NOINLINE {
+    for (size_t i = b; i < end; ++i) {
+      if (i) *w++ = '\x1f';
+      std::string_view id = t.customer_name(c.ids[i]);
+      custlens::copy_short(w, id.data(), id.size());
+      w += id.size();
+    }
+  });
+  return utf8_view(std::move(out));
 }
 
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(custlens) {
+  using emscripten::optional_override;
   emscripten::class_<Engine>("Engine")
       .constructor<>()
-      .function("beginLoad", &Engine::begin_load)
+      .function("beginLoad", optional_override([](Engine& e, const std::string& table, const std::string& options) {
+                  return utf8_view(e.begin_load(table, options));
+                }))
       .function("feed", &feed_ptr)
-      .function("endLoad", &Engine::end_load)
-      .function("abortLoad", &Engine::abort_load)
-      .function("analyze", &Engine::analyze)
-      .function("customersJson", &Engine::customers_json)
+      .function("endLoad", optional_override([](Engine& e) { return utf8_view(e.end_load()); }))
+      .function("abortLoad", optional_override([](Engine& e) { return utf8_view(e.abort_load()); }))
+      .function("analyze", optional_override([](Engine& e, const std::string& options) { return utf8_view(e.analyze(options)); }))
+      .function("customersJson", optional_override([](const Engine& e) { return utf8_view(e.customers_json()); }))
       .function("customerColumn", &customer_column)
-      .function("customerIds", &customer_ids)
-      .function("customersCsv", &Engine::customers_csv)
-      .function("predict", &Engine::predict)
+      .function("customerIdBytes", &customer_id_bytes)
+      .function("customersCsv", optional_override([](Engine& e) { return utf8_view(e.customers_csv()); }))
+      .function("predict", optional_override([](Engine& e, const std::string& options) { return utf8_view(e.predict(options)); }))
       .function("predictionColumn", &prediction_column)
-      .function("predictionIds", &prediction_ids)
-      .function("reset", &Engine::reset);
+      .function("predictionIdBytes", &prediction_id_bytes)
+      .function("reset", optional_override([](Engine& e) { return utf8_view(e.reset()); }));
   emscripten::function("version", emscripten::optional_override([]() { return std::string(Engine::version()); }));
 }

@@ -37,8 +37,13 @@ export class CustlensError extends Error {
   }
 }
 
-function unwrap(text) {
-  const r = JSON.parse(text);
+// The engine's answers come as UTF-8 bytes (a view into the wasm heap, valid until the next
+// call): decoded at once.
+const utf8 = new TextDecoder();
+const text = (bytes) => utf8.decode(bytes);
+
+function unwrap(bytes) {
+  const r = JSON.parse(text(bytes));
   if (!r.ok) throw new CustlensError(r.error);
   delete r.ok;
   return r;
@@ -264,7 +269,7 @@ class Engine {
     out.count = out.orders.length;
     // The text columns are built on first use: the ids and labels of a million customers
     // cost more than all the numbers, and many callers only sum the numbers.
-    const ids = this.#e.customerIds();
+    const ids = this.#e.customerIdBytes().slice(); // UTF-8, joined by U+001F
     const days = { first_purchase: col('first_purchase'), last_purchase: col('last_purchase') };
     const segment = col('segment');
     const cohort = col('cohort');
@@ -280,7 +285,7 @@ class Engine {
         },
       });
     };
-    lazy('customer_id', () => (out.count === 0 ? [] : ids.split('\x1f')));
+    lazy('customer_id', () => (out.count === 0 ? [] : text(ids).split('\x1f')));
     lazy('first_purchase', () => labels(days.first_purchase, dayToIso));
     lazy('last_purchase', () => labels(days.last_purchase, dayToIso));
     lazy('segment', () => labels(segment, (s) => SEGMENT_NAMES[s]));
@@ -318,12 +323,12 @@ class Engine {
     }
     if (!out.p_alive) throw new CustlensError({ code: 'no_prediction', message: 'Run predict() first' });
     out.count = out.p_alive.length;
-    const ids = this.#e.predictionIds();
+    const ids = this.#e.predictionIdBytes().slice(); // UTF-8, joined by U+001F
     Object.defineProperty(out, 'customer_id', {
       enumerable: true,
       configurable: true,
       get() {
-        const value = out.count === 0 ? [] : ids.split('\x1f');
+        const value = out.count === 0 ? [] : text(ids).split('\x1f');
         Object.defineProperty(out, 'customer_id', { value, enumerable: true, writable: true });
         return value;
       },
@@ -337,10 +342,10 @@ class Engine {
    * run them as formulas (docs/report-schema.md, "customersCsv()"). UTF-8 once encoded, no BOM.
    */
   customersCsv() {
-    const text = this.#e.customersCsv();
+    const bytes = this.#e.customersCsv();
     // A failure comes back as the engine's error JSON; the CSV itself starts with its header.
-    if (text.startsWith('{')) unwrap(text);
-    return text;
+    if (bytes[0] === 0x7b) unwrap(bytes); // '{'
+    return text(bytes);
   }
 
   /** Drops every loaded table. */

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bytes.h"
+
 namespace custlens {
 
 /// 64-bit hash of bytes: 8 bytes a step, 64-bit multiplies only (wasm32 has no fast
@@ -24,8 +26,7 @@ inline uint64_t hash_bytes(const char* p, size_t n, uint64_t seed = 0x9E3779B97F
     p += 8;
     n -= 8;
   }
-  uint64_t tail = 0;
-  std::memcpy(&tail, p, n);
+  uint64_t tail = load_short(p, n);
   h = (h ^ tail ^ (uint64_t(n) << 56)) * 0x9E3779B97F4A7C15ULL;
   h ^= h >> 33;
   h *= 0xFF51AFD7ED558CCDULL;
@@ -148,7 +149,7 @@ class Interner {
         arena_.append(s.data(), s.size());
         return id;
       }
-      if (slot.tag == tag && get(slot.id) == s) return slot.id;
+      if (slot.tag == tag && same_text(get(slot.id), s)) return slot.id;
     }
   }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "blocks.h"
 #include "error.h"
 #include "io/normalize.h"
 
@@ -119,7 +120,7 @@ void OrdersLoader::rollback() {
   cut(t_.order_currency, mark_orders_);
   cut(t_.customer_key_at, mark_customers_);
   cut(t_.customer_key_len, mark_customers_);
-  t_.customer_key_arena.resize(std::min(t_.customer_key_arena.size(), mark_customer_arena_));
+  t_.customer_key_arena.truncate(mark_customer_arena_);
   cut(t_.customer_match, mark_match_);
   t_.customer_match_arena.resize(std::min(t_.customer_match_arena.size(), mark_match_arena_));
   // The sorted id lists may already hold this file's ids (when a check after grouping failed).
@@ -130,7 +131,7 @@ void OrdersLoader::rollback() {
   drop(t_.order_keys, uint32_t(mark_orders_));
   if (t_.unindexed_orders_end > mark_orders_) t_.unindexed_orders_begin = t_.unindexed_orders_end = 0;
   if (t_.file_hashes.size() > t_.files.size()) t_.file_hashes.resize(t_.files.size());
-  t_.order_key_arena.resize(std::min(t_.order_key_arena.size(), mark_key_arena_));
+  t_.order_key_arena.truncate(mark_key_arena_);
   cut(t_.order_key_at, mark_orders_);
   cut(t_.order_key_len, mark_orders_);
   t_.statuses.truncate(mark_statuses_);
@@ -231,13 +232,17 @@ void OrdersLoader::reject(const std::string& reason, uint64_t line) {
   ++report_.rows_rejected;
 }
 
+void OrdersLoader::reject_row(const std::string& reason, uint64_t line) {
+  reject(reason, line);
+  row_hashes_.emplace_back(row_hash_, uint32_t(line));  // a rejected row may repeat another
+}
+
 void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t row_hash) {
   if (t_.earlier_rows.size() && t_.earlier_rows.contains(row_hash)) {
     report_.skipped["overlap duplicate (same line in an earlier file)"].add(line);
     ++report_.rows_skipped;
     return;
   }
-  row_hashes_.emplace_back(row_hash, uint32_t(line));  // taken back if the row becomes a line
   row_hash_ = row_hash;
 
   // Ids first: their Excel damage is reported for every row, used or not.
@@ -262,27 +267,38 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
   RawDate raw;
   int32_t day = 0;
   bool pending_date = false;
-  if (date_cell.empty()) {
-    reject("order date missing (" + column_label(columns_, c_date_) + ")", line);
-    return;
-  }
-  if (!parse_date(date_cell, raw)) {
-    reject("order date unreadable (" + column_label(columns_, c_date_) + ")", line);
-    return;
-  }
-  if (raw.shape == DateShape::ymd) {
-    if (!resolve_date(raw, DateOrder::unknown, day)) {
-      reject("order date is not a calendar date (" + column_label(columns_, c_date_) + ")", line);
-      return;
-    }
-    if (!plausible_order_day(day)) {
-      reject(out_of_range_reason(columns_, c_date_), line);
-      return;
-    }
+  if (date_cell.size() == last_date_.len && same_bytes(date_cell.data(), last_date_.text, last_date_.len)) {
+    raw = last_date_.raw;  // the same cell as the last good ymd date (rows come in date runs)
+    day = last_date_.day;
   } else {
-    pending_date = true;
-    if (raw.first > 12) day_first_evidence_.add(line);
-    if (raw.second > 12) month_first_evidence_.add(line);
+    if (date_cell.empty()) {
+      reject_row("order date missing (" + column_label(columns_, c_date_) + ")", line);
+      return;
+    }
+    if (!parse_date(date_cell, raw)) {
+      reject_row("order date unreadable (" + column_label(columns_, c_date_) + ")", line);
+      return;
+    }
+    if (raw.shape == DateShape::ymd) {
+      if (!resolve_date(raw, DateOrder::unknown, day)) {
+        reject_row("order date is not a calendar date (" + column_label(columns_, c_date_) + ")", line);
+        return;
+      }
+      if (!plausible_order_day(day)) {
+        reject_row(out_of_range_reason(columns_, c_date_), line);
+        return;
+      }
+      if (date_cell.size() <= sizeof last_date_.text) {
+        copy_short(last_date_.text, date_cell.data(), date_cell.size());
+        last_date_.len = date_cell.size();
+        last_date_.raw = raw;
+        last_date_.day = day;
+      }
+    } else {
+      pending_date = true;
+      if (raw.first > 12) day_first_evidence_.add(line);
+      if (raw.second > 12) month_first_evidence_.add(line);
+    }
   }
 
   // Amount.
@@ -299,7 +315,7 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     } else {
       ParsedAmount a;
       if (!parse_amount(cell, opt_.decimal_mark, a)) {
-        reject("amount unreadable (" + column_label(columns_, c_amount_) + ")", line);
+        reject_row("amount unreadable (" + column_label(columns_, c_amount_) + ")", line);
         return;
       }
       pd.amount = a.units;
@@ -318,14 +334,14 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     ParsedAmount q, p;
     std::string_view qc = trim(f[c_qty_]), pc = trim(f[c_price_]);
     if (qc.empty() || pc.empty()) {
-      reject(std::string(qc.empty() ? "quantity" : "unit price") + " missing (" +
+      reject_row(std::string(qc.empty() ? "quantity" : "unit price") + " missing (" +
                  column_label(columns_, qc.empty() ? c_qty_ : c_price_) + ")",
              line);
       return;
     }
     if (!parse_amount(qc, DecimalMark::dot, q) || !parse_amount(pc, opt_.decimal_mark, p)) {
       bool qbad = !parse_amount(qc, DecimalMark::dot, q);
-      reject(std::string(qbad ? "quantity" : "unit price") + " unreadable (" +
+      reject_row(std::string(qbad ? "quantity" : "unit price") + " unreadable (" +
                  column_label(columns_, qbad ? c_qty_ : c_price_) + ")",
              line);
       return;
@@ -415,18 +431,18 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
   const bool has_order_key = !order_key.empty();
   uint32_t order = Interner::kNone;
   bool new_order = true;
-  if (has_order_key && prev_order_ != Interner::kNone && order_key == t_.order_key(prev_order_)) {
+  if (has_order_key && prev_order_ != Interner::kNone && same_text(order_key, t_.order_key(prev_order_))) {
     order = prev_order_;
     new_order = false;
   }
   // Without an id, a line that cannot start an order is rejected now; with one, it may
   // belong to an order further up the file, which group_orders() decides.
   if (new_order && !has_order_key && pd.amount_missing) {
-    reject("amount missing (" + column_label(columns_, c_amount_) + ")", pd.line);
+    reject_row("amount missing (" + column_label(columns_, c_amount_) + ")", pd.line);
     return;
   }
   if (new_order && !has_order_key && pd.refund_bad) {
-    reject("refunded amount unreadable (" + column_label(columns_, c_refund_) + ")", pd.line);
+    reject_row("refunded amount unreadable (" + column_label(columns_, c_refund_) + ")", pd.line);
     return;
   }
   if (new_order) {
@@ -477,7 +493,6 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
   }
   if (has_order_key) prev_order_ = order;
   uint32_t index = uint32_t(t_.lines());
-  row_hashes_.pop_back();
   if (!dups_global_) {
     if (!has_order_key) {
       dups_global_ = true;  // a line without an id may repeat anywhere
@@ -522,23 +537,35 @@ void radix_sort_by_hash(std::vector<std::pair<uint64_t, uint32_t>>& v) {
   std::vector<uint32_t> count(kBuckets);
   for (int shift = 64 - 2 * kBits; shift < 64; shift += kBits) {
     std::fill(count.begin(), count.end(), 0);
-    for (const auto& p : v) ++count[(p.first >> shift) & (kBuckets - 1)];
+    for_blocks(0, v.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+      const std::pair<uint64_t, uint32_t>* in = v.data();
+      uint32_t* counts = count.data();
+      for (size_t i = b; i < e; ++i) ++counts[(in[i].first >> shift) & (kBuckets - 1)];
+    });
     uint32_t sum = 0;
     for (auto& c : count) {
       uint32_t n = c;
       c = sum;
       sum += n;
     }
-    for (const auto& p : v) tmp[count[(p.first >> shift) & (kBuckets - 1)]++] = p;
+    for_blocks(0, v.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+      const std::pair<uint64_t, uint32_t>* in = v.data();
+      std::pair<uint64_t, uint32_t>* out = tmp.data();
+      uint32_t* next = count.data();
+      for (size_t i = b; i < e; ++i) out[next[(in[i].first >> shift) & (kBuckets - 1)]++] = in[i];
+    });
     v.swap(tmp);
   }
-  for (size_t i = 1; i < v.size(); ++i) {
-    if (!(v[i] < v[i - 1])) continue;
-    auto x = v[i];
-    size_t j = i;
-    while (j > 0 && x < v[j - 1]) v[j] = v[j - 1], --j;
-    v[j] = x;
-  }
+  for_blocks(1, v.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    std::pair<uint64_t, uint32_t>* w = v.data();
+    for (size_t i = b; i < e; ++i) {
+      if (!(w[i] < w[i - 1])) continue;
+      auto x = w[i];
+      size_t j = i;
+      while (j > 0 && x < w[j - 1]) w[j] = w[j - 1], --j;
+      w[j] = x;
+    }
+  });
 }
 
 // Groups (id_key, index) pairs by key: sorts them, then within each run of equal odd keys
@@ -553,25 +580,32 @@ std::vector<std::pair<uint64_t, uint32_t>> group_by_key(std::vector<std::pair<ui
   radix_sort_by_hash(pairs);
   std::vector<std::pair<uint64_t, uint32_t>> leaders;
   leaders.reserve(pairs.size());
-  for (size_t b = 0; b < pairs.size();) {
-    size_t e = b + 1;
-    while (e < pairs.size() && pairs[e].first == pairs[b].first) ++e;
-    if (id_key_exact(pairs[b].first)) {
-      leaders.push_back(pairs[b]);
-      for (size_t k = b; k < e; ++k) join(pairs[k].second, pairs[b].second);
+  const size_t n = pairs.size();
+  // Each block takes the runs of equal keys that start in it, to their ends.
+  for_blocks(0, n, [&](size_t block_begin, size_t block_end) CUSTLENS_NOINLINE {
+    const std::pair<uint64_t, uint32_t>* p = pairs.data();
+    size_t b = block_begin;
+    while (b > 0 && b < n && p[b].first == p[b - 1].first) ++b;  // the previous block's run
+    while (b < block_end) {
+      size_t e = b + 1;
+      while (e < n && p[e].first == p[b].first) ++e;
+      if (id_key_exact(p[b].first)) {
+        leaders.push_back(p[b]);
+        for (size_t k = b; k < e; ++k) join(p[k].second, p[b].second);
+        b = e;
+        continue;
+      }
+      size_t lead_from = leaders.size();
+      for (size_t k = b; k < e; ++k) {
+        uint32_t x = p[k].second;
+        bool joined = false;
+        for (size_t l = lead_from; l < leaders.size() && !joined; ++l)
+          if (same(x, leaders[l].second)) join(x, leaders[l].second), joined = true;
+        if (!joined) leaders.push_back(p[k]), join(x, x);
+      }
       b = e;
-      continue;
     }
-    size_t lead_from = leaders.size();
-    for (size_t k = b; k < e; ++k) {
-      uint32_t x = pairs[k].second;
-      bool joined = false;
-      for (size_t l = lead_from; l < leaders.size() && !joined; ++l)
-        if (same(x, leaders[l].second)) join(x, leaders[l].second), joined = true;
-      if (!joined) leaders.push_back(pairs[k]), join(x, x);
-    }
-    b = e;
-  }
+  });
   return leaders;
 }
 
@@ -606,8 +640,10 @@ void OrdersLoader::group_orders() {
     t_.unindexed_orders_begin = first;
     t_.unindexed_orders_end = first + n;
     order_dead_.assign(n, 0);
-    bool any = !bad_refund_lines_.empty() ||
-               std::find(started_without_amount_.begin(), started_without_amount_.end(), 1) != started_without_amount_.end();
+    bool any = !bad_refund_lines_.empty();
+    for_blocks(0, started_without_amount_.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+      for (size_t i = b; i < e && !any; ++i) any = started_without_amount_[i] != 0;
+    });
     if (!any) {
       started_without_amount_.clear();
       return;
@@ -684,66 +720,77 @@ void OrdersLoader::group_customers() {
   const uint32_t first = uint32_t(mark_orders_);
   const uint32_t n = uint32_t(t_.orders()) - first;
   // key(i): the matching key of order i's customer id; written(i): the id as written.
-  auto key = [&](uint32_t i) { return std::string_view(customer_arena_).substr(customer_at_[i], customer_len_[i]); };
+  auto key = [&](uint32_t i) { return customer_arena_.view(customer_at_[i], customer_len_[i]); };
   auto written = [&](uint32_t i) {
     auto it = std::lower_bound(customer_spelling_.begin(), customer_spelling_.end(), i,
                                [](const Spelling& sp, uint32_t x) { return sp.order < x; });
     if (it == customer_spelling_.end() || it->order != i) return key(i);
-    return std::string_view(customer_arena_).substr(it->at, it->len);
+    return customer_arena_.view(it->at, it->len);
   };
   // (hash, order) of the live orders with a customer id, sorted: equal ids become neighbours.
   std::vector<std::pair<uint64_t, uint32_t>> pairs;
   pairs.reserve(n);
-  for (uint32_t i = 0; i < n; ++i)
-    if (customer_len_[i] && !order_dead_[i]) pairs.emplace_back(customer_hash_[i], i);
+  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    for (uint32_t i = uint32_t(b); i < e; ++i)
+      if (customer_len_[i] && !order_dead_[i]) pairs.emplace_back(customer_hash_[i], i);
+  });
   std::vector<uint32_t> leader_of(n, Interner::kNone);  // the first order of the same customer
-  std::vector<uint32_t> leaders;                        // one per distinct id, in hash order
-  for (const auto& lead : group_by_key(pairs, [&](uint32_t x, uint32_t y) { return key(x) == key(y); },
-                                       [&](uint32_t i, uint32_t lead) { leader_of[i] = lead; }))
-    leaders.push_back(lead.second);
+  // (hash, leader) per distinct id, in hash order; a leader leads itself.
+  const std::vector<std::pair<uint64_t, uint32_t>> leaders = group_by_key(
+      pairs, [&](uint32_t x, uint32_t y) { return key(x) == key(y); }, [&](uint32_t i, uint32_t l) { leader_of[i] = l; });
   // Known customers (earlier files) by merge with the sorted list; the others get new ids in
   // order of first appearance, as a reader of the file would number them.
   std::vector<uint32_t> id_of(n, Interner::kNone);
-  std::vector<uint32_t> fresh;
   const auto& known = t_.customer_keys;
-  size_t j = 0;
-  for (uint32_t l : leaders) {
-    uint64_t h = customer_hash_[l];
-    while (j < known.size() && known[j].first < h) ++j;
-    for (size_t k = j; k < known.size() && known[k].first == h && id_of[l] == Interner::kNone; ++k)
-      if (id_key_exact(h) || t_.customer_key(known[k].second) == key(l)) id_of[l] = known[k].second;
-    if (id_of[l] == Interner::kNone) fresh.push_back(l);
+  if (!known.empty()) {
+    size_t j = 0;
+    for_blocks(0, leaders.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+      for (size_t li = b; li < e; ++li) {
+        const uint64_t h = leaders[li].first;
+        const uint32_t l = leaders[li].second;
+        while (j < known.size() && known[j].first < h) ++j;
+        for (size_t k = j; k < known.size() && known[k].first == h && id_of[l] == Interner::kNone; ++k)
+          if (id_key_exact(h) || t_.customer_key(known[k].second) == key(l)) id_of[l] = known[k].second;
+      }
+    });
   }
-  // (fresh is in hash order; first appearance is order index order)
-  {
-    std::vector<uint8_t> is_fresh(n, 0);
-    for (uint32_t l : fresh) is_fresh[l] = 1;
-    fresh.clear();
-    for (uint32_t i = 0; i < n; ++i)
-      if (is_fresh[i]) fresh.push_back(i);
-  }
+  std::vector<uint32_t> fresh;  // leaders of ids not seen before, in order of appearance
+  fresh.reserve(leaders.size());
+  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    for (uint32_t i = uint32_t(b); i < e; ++i)
+      if (leader_of[i] == i && id_of[i] == Interner::kNone) fresh.push_back(i);
+  });
   const uint32_t first_new = uint32_t(t_.customer_count());
   // A new customer is named by its id as first written, and keeps its key if that differs.
-  for (uint32_t l : fresh) {
-    id_of[l] = uint32_t(t_.customer_count());
-    std::string_view name = customer_spelling_.empty() ? key(l) : written(l);
-    t_.customer_key_at.push_back(uint64_t(t_.customer_key_arena.size()));
-    t_.customer_key_len.push_back(uint32_t(name.size()));
-    t_.customer_key_arena.append(name);
-    if (name.data() != key(l).data()) {
-      t_.customer_match.push_back({id_of[l], customer_len_[l], uint64_t(t_.customer_match_arena.size())});
-      t_.customer_match_arena.append(key(l));
+  t_.customer_key_at.reserve(t_.customer_key_at.size() + fresh.size());
+  t_.customer_key_len.reserve(t_.customer_key_len.size() + fresh.size());
+  for_blocks(0, fresh.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    for (size_t k = b; k < e; ++k) {
+      uint32_t l = fresh[k];
+      id_of[l] = uint32_t(t_.customer_count());
+      std::string_view name = customer_spelling_.empty() ? key(l) : written(l);
+      t_.customer_key_at.push_back(uint64_t(t_.customer_key_arena.size()));
+      t_.customer_key_len.push_back(uint32_t(name.size()));
+      t_.customer_key_arena.append(name);
+      if (name.data() != key(l).data()) {
+        t_.customer_match.push_back({id_of[l], customer_len_[l], uint64_t(t_.customer_match_arena.size())});
+        t_.customer_match_arena.append(key(l));
+      }
     }
-  }
-  for (uint32_t i = 0; i < n; ++i)
-    if (leader_of[i] != Interner::kNone) t_.order_customer[first + i] = id_of[leader_of[i]];
+  });
+  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    for (uint32_t i = uint32_t(b); i < e; ++i)
+      if (leader_of[i] != Interner::kNone) t_.order_customer[first + i] = id_of[leader_of[i]];
+  });
   count_merged_spellings(leader_of, id_of, written);
   // The new ids in key order: the leaders are sorted by key, and leaders with equal keys are
   // in order of appearance, as their ids are.
   std::vector<std::pair<uint64_t, uint32_t>> added;
   added.reserve(fresh.size());
-  for (uint32_t l : leaders)
-    if (id_of[l] >= first_new) added.emplace_back(customer_hash_[l], id_of[l]);
+  for_blocks(0, leaders.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    for (size_t k = b; k < e; ++k)
+      if (id_of[leaders[k].second] >= first_new) added.emplace_back(leaders[k].first, id_of[leaders[k].second]);
+  });
   if (known.empty()) {
     t_.customer_keys.swap(added);
   } else {
@@ -752,8 +799,7 @@ void OrdersLoader::group_customers() {
     std::merge(known.begin(), known.end(), added.begin(), added.end(), std::back_inserter(merged));
     t_.customer_keys.swap(merged);
   }
-  customer_arena_.clear();
-  customer_arena_.shrink_to_fit();
+  customer_arena_.release();
   customer_at_ = {};
   customer_len_ = {};
   customer_hash_ = {};

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "data/arena.h"
 #include "data/interner.h"
 #include "io/columns.h"
 #include "io/csv_reader.h"
@@ -75,14 +76,14 @@ class OrdersTable {
   /// Customers: dense ids in order of first appearance, each id's text kept once. Like order
   /// ids, they are matched by sorting hashes when a file ends (OrdersLoader::group_customers),
   /// not by a lookup per row.
-  std::string customer_key_arena;
+  ByteArena customer_key_arena;
   std::vector<uint64_t> customer_key_at;
   std::vector<uint32_t> customer_key_len;
   std::vector<std::pair<uint64_t, uint32_t>> customer_keys;  ///< (id_key, customer id), sorted
   size_t customer_count() const { return customer_key_at.size(); }
   /// The id as first written (byte-exact: what the customer tables show).
   std::string_view customer_name(uint32_t c) const {
-    return std::string_view(customer_key_arena).substr(size_t(customer_key_at[c]), customer_key_len[c]);
+    return customer_key_arena.view(customer_key_at[c], customer_key_len[c]);
   }
   /// Customers are matched by the normalised key of their id (io/normalize.h: NFKC, invisible
   /// characters dropped). Only the few whose key differs from their name keep it here, sorted
@@ -106,7 +107,7 @@ class OrdersTable {
   /// matched by sorting hashes when a file ends, not by a lookup per row (see
   /// OrdersLoader::group_orders), and `order_keys` holds every loaded file's distinct ids
   /// sorted by hash, for the next file's matching.
-  std::string order_key_arena;
+  ByteArena order_key_arena;
   std::vector<uint64_t> order_key_at;
   std::vector<uint32_t> order_key_len;  ///< 0: the order has no id
   std::vector<std::pair<uint64_t, uint32_t>> order_keys;  ///< (id_key, order), sorted
@@ -115,7 +116,7 @@ class OrdersTable {
   /// indexed only when a later file needs them.
   uint32_t unindexed_orders_begin = 0, unindexed_orders_end = 0;
   std::string_view order_key(uint32_t o) const {
-    return std::string_view(order_key_arena).substr(size_t(order_key_at[o]), order_key_len[o]);
+    return order_key_arena.view(order_key_at[o], order_key_len[o]);
   }
   Interner statuses;  ///< id 0 is "" (no status)
   Interner channels;
@@ -180,6 +181,7 @@ class OrdersLoader : public RowSink {
   void map_columns(const std::vector<std::vector<std::string>>& sample);
   void process(uint64_t line, const std::string_view* fields, uint64_t row_hash);
   void reject(const std::string& reason, uint64_t line);
+  void reject_row(const std::string& reason, uint64_t line);  // the row being processed
   void resolve_dates();
   void resolve_amounts();
   void count_duplicates();
@@ -208,6 +210,13 @@ class OrdersLoader : public RowSink {
   int c_order_ = -1, c_customer_ = -1, c_date_ = -1, c_amount_ = -1, c_qty_ = -1, c_price_ = -1,
       c_refund_ = -1, c_status_ = -1, c_channel_ = -1, c_currency_ = -1;
 
+  // The last date cell that was a good ymd date, and what it read as.
+  struct LastDate {
+    char text[32];
+    size_t len = ~size_t(0);  // none yet
+    RawDate raw;
+    int32_t day = 0;
+  } last_date_;
   std::vector<PendingDate> pending_dates_;
   std::vector<PendingAmount> pending_amounts_;
   std::vector<PendingAmount> pending_refunds_;  // line_index holds the order's index
@@ -247,7 +256,7 @@ class OrdersLoader : public RowSink {
   void stop_rising();
   std::vector<uint8_t> started_without_amount_;          // per order of this file (index - mark_orders_)
   std::vector<uint32_t> bad_refund_lines_;               // first lines with an unreadable refund
-  std::string customer_arena_;                           // customer id text of this file's orders
+  ByteArena customer_arena_;                             // customer id text of this file's orders
   std::vector<uint32_t> customer_at_, customer_len_;     // per order of this file (len 0: guest)
   std::vector<uint64_t> customer_hash_;                  // per order of this file
   // customer_at_/customer_len_ give the matching key. Orders whose id is written otherwise

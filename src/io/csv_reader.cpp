@@ -1,5 +1,11 @@
 #include "io/csv_reader.h"
 
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -138,6 +144,60 @@ void Tokenizer::end_record(RecordSink& sink) {
   field_quoted_.clear();
 }
 
+const char* Tokenizer::scan_plain(const char* p, const char* end, bool& ascii) {
+  const char* q = p;
+  const char delimiter = d_.delimiter;
+#if defined(__wasm_simd128__) || defined(__SSE2__)
+  // 16 bytes a step: one compare gives the bytes that matter (the delimiter, line breaks, the
+  // quote, NUL and bytes >= 0x80, as in plain_special_), and only those are looked at.
+#if defined(__wasm_simd128__)
+  const v128_t vdelim = wasm_i8x16_splat(delimiter), vquote = wasm_i8x16_splat(d_.quote);
+  const v128_t vlf = wasm_i8x16_splat('\n'), vcr = wasm_i8x16_splat('\r'), vzero = wasm_i8x16_splat(0);
+  auto special = [&](const char* at) {
+    const v128_t v = wasm_v128_load(at);
+    const v128_t m = wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, vdelim), wasm_i8x16_eq(v, vquote)),
+                                  wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, vlf), wasm_i8x16_eq(v, vcr)),
+                                               wasm_i8x16_le(v, vzero)));  // NUL or >= 0x80 (signed <= 0)
+    return uint32_t(wasm_i8x16_bitmask(m));
+  };
+#else
+  const __m128i vdelim = _mm_set1_epi8(delimiter), vquote = _mm_set1_epi8(d_.quote);
+  const __m128i vlf = _mm_set1_epi8('\n'), vcr = _mm_set1_epi8('\r'), vone = _mm_set1_epi8(1);
+  auto special = [&](const char* at) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    const __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, vdelim), _mm_cmpeq_epi8(v, vquote)),
+                                   _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, vlf), _mm_cmpeq_epi8(v, vcr)),
+                                                _mm_cmpgt_epi8(vone, v)));  // NUL or >= 0x80 (signed < 1)
+    return uint32_t(_mm_movemask_epi8(m));
+  };
+#endif
+  for (; end - q >= 16; q += 16) {
+    for (uint32_t mask = special(q); mask; mask &= mask - 1) {
+      const char* at = q + __builtin_ctz(mask);
+      if (*at == 0 || uint8_t(*at) >= 0x80) {  // validated by the record's reader
+        ascii = false;
+      } else if (*at == delimiter) {
+        plain_ends_.push_back(uint32_t(at - p));
+      } else {
+        return at;  // a line break or a quote
+      }
+    }
+  }
+#endif
+  for (;;) {
+    while (q < end && !plain_special_[uint8_t(*q)]) ++q;
+    if (q == end) return q;
+    if (*q == 0 || uint8_t(*q) >= 0x80) {  // validated by the record's reader
+      ascii = false;
+      ++q;
+      continue;
+    }
+    if (*q != delimiter) return q;
+    plain_ends_.push_back(uint32_t(q - p));
+    ++q;
+  }
+}
+
 void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
   const char* const begin = p;
   const char* const end = p + n;
@@ -155,21 +215,9 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
         if (plain_ok_ && ends_.empty()) {
           // A record that is one plain line inside this chunk is read in place: no copy, and
           // the same fields as the byte-by-byte path below gives.
-          const char* q = p;
           bool ascii = true;
           plain_ends_.clear();
-          for (;;) {
-            while (q < end && !plain_special_[uint8_t(*q)]) ++q;
-            if (q == end) break;
-            if (*q == 0 || uint8_t(*q) >= 0x80) {  // validated by the record's reader
-              ascii = false;
-              ++q;
-              continue;
-            }
-            if (*q != d_.delimiter) break;
-            plain_ends_.push_back(uint32_t(q - p));
-            ++q;
-          }
+          const char* q = scan_plain(p, end, ascii);
           bool lf = q < end && *q == '\n';
           bool crlf = q + 1 < end && q[0] == '\r' && q[1] == '\n';
           if ((lf || crlf) && size_t(q - p) <= kMaxRecordBytes) {

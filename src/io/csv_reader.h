@@ -111,6 +111,9 @@ class Tokenizer {
  private:
   enum State : uint8_t { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted, kBackslashInQuoted, kWsSkip, kAfterCR, kAfterCRCR };
 
+  // Reads a plain line from p (delimiter offsets into plain_ends_) up to its first line break
+  // or quote, or to end; NUL and non-ASCII bytes clear `ascii`.
+  const char* scan_plain(const char* p, const char* end, bool& ascii);
   void start_field(int64_t byte, bool quoted);
   void end_field();
   void end_record(RecordSink& sink);

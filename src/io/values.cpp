@@ -798,7 +798,7 @@ bool parse_amount(std::string_view cell, DecimalMark mark, ParsedAmount& out) {
 
 // ---- identifiers ------------------------------------------------------------------
 
-std::string_view clean_id(std::string_view cell) {
+std::string_view detail::clean_id_wrapped(std::string_view cell) {
   std::string_view s = trim(cell);
   // Each wrapper once, in either order ('="0012" or ="'0012"), trimming again
   // inside because the tab exports add sits inside the marker as often as outside.

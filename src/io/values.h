@@ -86,10 +86,22 @@ bool parse_amount(std::string_view cell, DecimalMark mark, ParsedAmount& out);
 
 // ---- identifiers ------------------------------------------------------------
 
+namespace detail {
+std::string_view clean_id_wrapped(std::string_view cell);
+}
+
 /// Strips what spreadsheets and exports wrap identifiers in: surrounding spaces
 /// and tabs, a leading backtick or apostrophe, a leading or trailing tab,
 /// Excel's ="..." wrapper. Returns a view into `cell`.
-std::string_view clean_id(std::string_view cell);
+inline std::string_view clean_id(std::string_view cell) {
+  // Nearly every cell has nothing around it, which its end bytes tell (inline: this runs
+  // several times per row). Controls and blanks (<= ' '), = ' and ` take the full path.
+  if (!cell.empty()) {
+    const uint8_t first = uint8_t(cell.front()), last = uint8_t(cell.back());
+    if (first > ' ' && first != '=' && first != '\'' && first != '`' && last > ' ') return cell;
+  }
+  return detail::clean_id_wrapped(cell);
+}
 
 /// Trims ASCII spaces, tabs, CR and LF on both sides. Inline: it runs on every cell.
 inline std::string_view trim(std::string_view s) {

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "blocks.h"
 #include "data/status.h"
 #include "io/values.h"
 
@@ -125,16 +126,23 @@ void score_column(const std::vector<double>& values, std::vector<uint8_t>& out) 
     for (int k = 0; k < 4; ++k) cut[k] = a[rank[k]];
   }
   uint64_t below[4] = {}, equal[4] = {};
-  for (double v : values)
-    for (int k = 0; k < 4; ++k) below[k] += v < cut[k], equal[k] += v == cut[k];
+  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    const double* v = values.data();
+    uint64_t lt[4] = {}, eq[4] = {};
+    for (size_t i = b; i < e; ++i)
+      for (int k = 0; k < 4; ++k) lt[k] += v[i] < cut[k], eq[k] += v[i] == cut[k];
+    for (int k = 0; k < 4; ++k) below[k] += lt[k], equal[k] += eq[k];
+  });
   // Above k: >= the cut value when its run scores above k, else > it (the next run does),
   // which is >= the next double up.
   for (int k = 0; k < 4; ++k)
     if (rfm_score(below[k], equal[k], n) <= k + 1) cut[k] = std::nextafter(cut[k], std::numeric_limits<double>::infinity());
-  for (size_t i = 0; i < n; ++i) {
-    double v = values[i];
-    out[i] = uint8_t(1 + (v >= cut[0]) + (v >= cut[1]) + (v >= cut[2]) + (v >= cut[3]));
-  }
+  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    const double* v = values.data();
+    uint8_t* score = out.data();
+    const double c0 = cut[0], c1 = cut[1], c2 = cut[2], c3 = cut[3];
+    for (size_t i = b; i < e; ++i) score[i] = uint8_t(1 + (v[i] >= c0) + (v[i] >= c1) + (v[i] >= c2) + (v[i] >= c3));
+  });
 }
 
 // The same for small non-negative integers (recency in days, purchase counts): a histogram
@@ -144,9 +152,19 @@ void score_counts(const std::vector<T>& values, bool larger_is_better, std::vect
   size_t n = values.size();
   out.assign(n, 0);
   if (!n) return;
-  size_t max = size_t(*std::max_element(values.begin(), values.end()));
-  std::vector<uint64_t> count(max + 1, 0);
-  for (T v : values) ++count[size_t(v)];
+  T top = values[0];
+  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    const T* v = values.data();
+    T m = top;
+    for (size_t i = b; i < e; ++i) m = std::max(m, v[i]);
+    top = m;
+  });
+  std::vector<uint64_t> count(size_t(top) + 1, 0);
+  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    const T* v = values.data();
+    uint64_t* c = count.data();
+    for (size_t i = b; i < e; ++i) ++c[size_t(v[i])];
+  });
   std::vector<uint8_t> score(count.size(), 0);
   uint64_t worse = 0;
   for (size_t k = 0; k < count.size(); ++k) {
@@ -154,7 +172,12 @@ void score_counts(const std::vector<T>& values, bool larger_is_better, std::vect
     if (count[v]) score[v] = rfm_score(worse, count[v], n);
     worse += count[v];
   }
-  for (size_t i = 0; i < n; ++i) out[i] = score[size_t(values[i])];
+  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    const T* v = values.data();
+    const uint8_t* by_value = score.data();
+    uint8_t* o = out.data();
+    for (size_t i = b; i < e; ++i) o[i] = by_value[size_t(v[i])];
+  });
 }
 
 // clv_gross and clv_simple (metrics.md section 2), from the three metrics already in the
@@ -232,37 +255,53 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
   std::vector<uint64_t> status_rows(t.statuses.size(), 0);
   const int32_t cutoff = opt.as_of ? *opt.as_of : std::numeric_limits<int32_t>::max();
   int32_t lo = std::numeric_limits<int32_t>::max(), hi = std::numeric_limits<int32_t>::min();
-  for (size_t i = 0; i < nlines; ++i) {
-    uint8_t fl = t.line_flags[i];
-    if (fl & kLineRejected) continue;
-    uint32_t o = t.line_order[i];
-    int32_t day = t.line_day[i];
-    lo = std::min(lo, day);
-    hi = std::max(hi, day);
-    uint8_t s = state[o] | kUsed;
-    if (day > cutoff) {
-      state[o] = s;
-      ++a.rows_after_as_of;
-      a.rows_after_as_of_lines.add(t.line_number[i]);
-      continue;
+  for_blocks(0, nlines, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    const uint8_t* line_flags = t.line_flags.data();
+    const uint32_t* line_order = t.line_order.data();
+    const int32_t* line_day = t.line_day.data();
+    const int64_t* line_amount = t.line_amount.data();
+    const uint16_t* line_file = t.line_file.data();
+    const uint32_t* order_status = t.order_status.data();
+    const uint8_t* refunds_apply = file_refunds_apply.data();
+    const size_t nfiles = file_refunds_apply.size();
+    uint8_t* st = state.data();
+    int32_t* days = order_day.get();
+    int64_t* sums = net.get();
+    uint64_t* rows = status_rows.data();
+    int32_t blo = lo, bhi = hi;
+    for (size_t i = b; i < e; ++i) {
+      uint8_t fl = line_flags[i];
+      if (fl & kLineRejected) continue;
+      uint32_t o = line_order[i];
+      int32_t day = line_day[i];
+      blo = std::min(blo, day);
+      bhi = std::max(bhi, day);
+      uint8_t s = st[o] | kUsed;
+      if (day > cutoff) {
+        st[o] = s;
+        ++a.rows_after_as_of;
+        a.rows_after_as_of_lines.add(t.line_number[i]);
+        continue;
+      }
+      bool has_amount = fl & kLineHasAmount;
+      int64_t amount = has_amount ? line_amount[i] : 0;
+      if (!(s & kSeen)) {
+        uint16_t f = line_file[i];
+        s |= kSeen | (has_amount ? kFirstHasAmount | kAmountLine : 0) | ((f >= nfiles || refunds_apply[f]) ? kRefundsApply : 0);
+        days[o] = day;
+        sums[o] = amount;
+      } else if (has_amount) {
+        s |= (s & kAmountLine) ? kAmountLines2 : kAmountLine;
+        sums[o] += amount;
+      }
+      if (!has_amount) s |= kLineWithoutAmount;
+      if (fl & (kLineNegQty | kLineNegAmount)) s |= kNegative;
+      st[o] = s;
+      ++rows[order_status[o]];
     }
-    bool has_amount = fl & kLineHasAmount;
-    int64_t amount = has_amount ? t.line_amount[i] : 0;
-    if (!(s & kSeen)) {
-      uint16_t f = t.line_file[i];
-      s |= kSeen | (has_amount ? kFirstHasAmount | kAmountLine : 0) |
-           ((f >= file_refunds_apply.size() || file_refunds_apply[f]) ? kRefundsApply : 0);
-      order_day[o] = day;
-      net[o] = amount;
-    } else if (has_amount) {
-      s |= (s & kAmountLine) ? kAmountLines2 : kAmountLine;
-      net[o] += amount;
-    }
-    if (!has_amount) s |= kLineWithoutAmount;
-    if (fl & (kLineNegQty | kLineNegAmount)) s |= kNegative;
-    state[o] = s;
-    ++status_rows[t.order_status[o]];
-  }
+    lo = blo;
+    hi = bhi;
+  });
   if (lo > hi) {
     a.empty = true;
     a.as_of_source = "data";
@@ -321,57 +360,79 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
   // Customer c's orders go to [start[c + 1], start[c + 2]) while they are placed, which
   // leaves them at [start[c], start[c + 1]) (one array, no copy of the offsets).
   std::vector<uint32_t> start(size_t(ncust_ids) + 2, 0);
-  for (uint32_t o = 0; o < norders; ++o) {
-    uint8_t s = state[o];
-    if (!(s & kSeen)) {
-      a.orders_after_as_of += s & kUsed;  // (an order whose rows were all rejected is in neither)
-      kind[o] = kIgnored;
-      continue;
+  for_blocks(0, norders, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    uint8_t* kinds = kind.data();
+    int64_t* sums = net.get();
+    const int32_t* days = order_day.get();
+    const uint32_t* order_status = t.order_status.data();
+    const int64_t* order_refunded = t.order_refunded.data();
+    const uint32_t* order_customer = t.order_customer.data();
+    const uint32_t* order_currency = t.order_currency.data();
+    const uint32_t* order_channel = t.order_channel.data();
+    const uint8_t* excluded = status_excluded.data();
+    const uint32_t* month_of = month_of_day.data();
+    const uint32_t* period_of_m = period_of.data();
+    uint32_t* counts = start.data();
+    const bool channels = t.any_channel_column;
+    const uint32_t no_channel = uint32_t(t.channels.size());
+    const int32_t first_date = a.first_date;
+    int64_t revenue = 0, purchased = 0, returned = 0, guests = 0;
+    for (size_t o = b; o < e; ++o) {
+      uint8_t s = kinds[o];
+      if (!(s & kSeen)) {
+        a.orders_after_as_of += s & kUsed;  // (an order whose rows were all rejected is in neither)
+        kinds[o] = kIgnored;
+        continue;
+      }
+      ++a.orders_total;
+      uint32_t st = order_status[o];
+      ++status_counts[st].orders;
+      if (excluded[st]) {
+        kinds[o] = kExcluded;
+        ++a.excluded_orders;
+        continue;
+      }
+      // Some lines carry amounts, some not: sum what is there, unless the first line alone
+      // has one (an order total on the first line only, Shopify's Total).
+      if ((s & kLineWithoutAmount) && !((s & kFirstHasAmount) && !(s & kAmountLines2))) ++a.partial_amount_orders;
+      int64_t refunded = s & kRefundsApply ? order_refunded[o] : 0;
+      int64_t n = sums[o] - refunded;
+      sums[o] = n;
+      bool purchase = n > 0 || (n == 0 && !(s & kNegative) && refunded == 0);
+      kinds[o] = purchase ? kPurchase : kReturn;
+      revenue += n;
+      if (purchase) {
+        ++a.purchases;
+        purchased += n;
+        if (n == 0) ++a.zero_value_purchases;
+      } else {
+        ++a.returns;
+        returned += n;
+      }
+      uint32_t c = order_customer[o];
+      if (c == Interner::kNone) {
+        guests += n;
+        purchase ? ++a.guest_purchases : ++a.guest_returns;
+      } else {
+        ++counts[size_t(c) + 2];
+      }
+      auto& cur = currency_rows[order_currency[o]];
+      (purchase ? cur.orders : cur.returns)++;
+      cur.revenue_units += n;
+      if (channels) {
+        auto& ch = channel_rows[order_channel[o] == Interner::kNone ? no_channel : order_channel[o]];
+        (purchase ? ch.orders : ch.returns)++;
+        ch.revenue_units += n;
+      }
+      size_t p = period_of_m[month_of[size_t(days[o] - first_date)]];
+      per_revenue[p] += n;
+      per_orders[p] += purchase;
     }
-    ++a.orders_total;
-    uint32_t st = t.order_status[o];
-    ++status_counts[st].orders;
-    if (status_excluded[st]) {
-      kind[o] = kExcluded;
-      ++a.excluded_orders;
-      continue;
-    }
-    // Some lines carry amounts, some not: sum what is there, unless the first line alone
-    // has one (an order total on the first line only, Shopify's Total).
-    if ((s & kLineWithoutAmount) && !((s & kFirstHasAmount) && !(s & kAmountLines2))) ++a.partial_amount_orders;
-    int64_t refunded = s & kRefundsApply ? t.order_refunded[o] : 0;
-    int64_t n = net[o] - refunded;
-    net[o] = n;
-    bool purchase = n > 0 || (n == 0 && !(s & kNegative) && refunded == 0);
-    kind[o] = purchase ? kPurchase : kReturn;
-    revenue_units += n;
-    if (purchase) {
-      ++a.purchases;
-      purchase_units += n;
-      if (n == 0) ++a.zero_value_purchases;
-    } else {
-      ++a.returns;
-      return_units += n;
-    }
-    uint32_t c = t.order_customer[o];
-    if (c == Interner::kNone) {
-      guest_units += n;
-      purchase ? ++a.guest_purchases : ++a.guest_returns;
-    } else {
-      ++start[size_t(c) + 2];
-    }
-    auto& cur = currency_rows[t.order_currency[o]];
-    (purchase ? cur.orders : cur.returns)++;
-    cur.revenue_units += n;
-    if (t.any_channel_column) {
-      auto& ch = channel_rows[t.order_channel[o] == Interner::kNone ? t.channels.size() : t.order_channel[o]];
-      (purchase ? ch.orders : ch.returns)++;
-      ch.revenue_units += n;
-    }
-    size_t p = period_of[month_of_day[size_t(order_day[o] - a.first_date)]];
-    per_revenue[p] += n;
-    per_orders[p] += purchase;
-  }
+    revenue_units += revenue;
+    purchase_units += purchased;
+    return_units += returned;
+    guest_units += guests;
+  });
   a.guest_revenue = double(guest_units) / kScale;
   {
     size_t stated = 0;
@@ -409,11 +470,19 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
     int64_t net;
   };
   std::unique_ptr<OrderRec[]> recs(new OrderRec[start[ncust_ids + 1]]);  // every one written below
-  for (uint32_t o = 0; o < norders; ++o) {
-    uint32_t c = t.order_customer[o];
-    if ((kind[o] == kPurchase || kind[o] == kReturn) && c != Interner::kNone)
-      recs[start[size_t(c) + 1]++] = {order_day[o], uint8_t(kind[o] == kPurchase), net[o]};
-  }
+  for_blocks(0, norders, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+    const uint32_t* order_customer = t.order_customer.data();
+    const uint8_t* kinds = kind.data();
+    const int32_t* days = order_day.get();
+    const int64_t* sums = net.get();
+    uint32_t* next = start.data() + 1;
+    OrderRec* out = recs.get();
+    for (size_t o = b; o < e; ++o) {
+      uint32_t c = order_customer[o];
+      if ((kinds[o] == kPurchase || kinds[o] == kReturn) && c != Interner::kNone)
+        out[next[c]++] = {days[o], uint8_t(kinds[o] == kPurchase), sums[o]};
+    }
+  });
 
   a.month0 = month_first;
   a.monthly_active.assign(size_t(nmonths), 0);
@@ -463,138 +532,140 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
   spend_units.reserve(ncust_ids);
   uint64_t repeat_customers = 0, identified_purchases = 0;
   int64_t identified_spend = 0;
-  for (uint32_t c = 0; c < ncust_ids; ++c) {
-    OrderRec* mine_begin = recs.get() + start[c];
-    OrderRec* mine_end = recs.get() + start[size_t(c) + 1];
-    if (mine_begin == mine_end) continue;
-    // Orders in file order are usually in date order already; sort only when they are not.
-    if (!std::is_sorted(mine_begin, mine_end, [](const OrderRec& x, const OrderRec& y) { return x.day < y.day; }))
-      std::sort(mine_begin, mine_end, [](const OrderRec& x, const OrderRec& y) { return x.day < y.day; });
-    struct Range {
-      OrderRec *b, *e;
-      OrderRec* begin() const { return b; }
-      OrderRec* end() const { return e; }
-    } mine{mine_begin, mine_end};
-    uint32_t purchases = 0, days = 0;
-    int32_t first = 0, last = 0, prev_day = std::numeric_limits<int32_t>::min();
-    int64_t spend = 0, repeat = 0;
-    pdays.clear();
-    for (const OrderRec& r : mine) {
-      spend += r.net;
-      if (!r.purchase) {
-        cc.return_days.push_back(r.day);
-        cc.return_units.push_back(r.net);
+  for_blocks(0, ncust_ids, [&](size_t cb, size_t ce) CUSTLENS_NOINLINE {
+    for (uint32_t c = uint32_t(cb); c < uint32_t(ce); ++c) {
+      OrderRec* mine_begin = recs.get() + start[c];
+      OrderRec* mine_end = recs.get() + start[size_t(c) + 1];
+      if (mine_begin == mine_end) continue;
+      // Orders in file order are usually in date order already; sort only when they are not.
+      if (!std::is_sorted(mine_begin, mine_end, [](const OrderRec& x, const OrderRec& y) { return x.day < y.day; }))
+        std::sort(mine_begin, mine_end, [](const OrderRec& x, const OrderRec& y) { return x.day < y.day; });
+      struct Range {
+        OrderRec *b, *e;
+        OrderRec* begin() const { return b; }
+        OrderRec* end() const { return e; }
+      } mine{mine_begin, mine_end};
+      uint32_t purchases = 0, days = 0;
+      int32_t first = 0, last = 0, prev_day = std::numeric_limits<int32_t>::min();
+      int64_t spend = 0, repeat = 0;
+      pdays.clear();
+      for (const OrderRec& r : mine) {
+        spend += r.net;
+        if (!r.purchase) {
+          cc.return_days.push_back(r.day);
+          cc.return_units.push_back(r.net);
+          continue;
+        }
+        if (purchases == 0) first = r.day;
+        last = r.day;
+        ++purchases;
+        if (r.day != prev_day) {
+          ++days, prev_day = r.day, pdays.push_back(r.day);
+          cc.purchase_days.push_back(r.day);
+          cc.purchase_day_units.push_back(0);
+        }
+        cc.purchase_day_units.back() += r.net;
+        if (r.day > first) repeat += r.net;
+      }
+      if (purchases == 0) {  // returns only (of purchases made before the data starts)
+        ++a.returns_without_purchase_customers;
+        cc.purchase_days.resize(cc.day_start.back()), cc.purchase_day_units.resize(cc.day_start.back());
+        cc.return_days.resize(cc.return_start.back()), cc.return_units.resize(cc.return_start.back());
+        returns_only_units += spend;
         continue;
       }
-      if (purchases == 0) first = r.day;
-      last = r.day;
-      ++purchases;
-      if (r.day != prev_day) {
-        ++days, prev_day = r.day, pdays.push_back(r.day);
-        cc.purchase_days.push_back(r.day);
-        cc.purchase_day_units.push_back(0);
-      }
-      cc.purchase_day_units.back() += r.net;
-      if (r.day > first) repeat += r.net;
-    }
-    if (purchases == 0) {  // returns only (of purchases made before the data starts)
-      ++a.returns_without_purchase_customers;
-      cc.purchase_days.resize(cc.day_start.back()), cc.purchase_day_units.resize(cc.day_start.back());
-      cc.return_days.resize(cc.return_start.back()), cc.return_units.resize(cc.return_start.back());
-      returns_only_units += spend;
-      continue;
-    }
-    uint32_t ci = month_of_day[size_t(first - a.first_date)];  // the cohort, in months since month_first
-    cc.ids.push_back(c);
-    cc.day_start.push_back(uint32_t(cc.purchase_days.size()));
-    cc.return_start.push_back(uint32_t(cc.return_days.size()));
-    cc.first_purchase.push_back(first);
-    cc.last_purchase.push_back(last);
-    cc.orders.push_back(purchases);
-    cc.total_spend.push_back(double(spend) / kScale);
-    spend_units.push_back(spend);
-    cc.mean_order_value.push_back(double(spend) / kScale / purchases);
-    cc.repeat_spend.push_back(double(repeat) / kScale);
-    cc.recency_days.push_back(a.as_of - last);
-    cc.btyd_frequency.push_back(days - 1);
-    cc.t_x.push_back(last - first);
-    cc.T.push_back(a.as_of - first);
-    cc.btyd_monetary.push_back(days > 1 ? double(repeat) / kScale / (days - 1) : 0.0);
-    cc.cohort.push_back(month_first + int32_t(ci));
-    purchase_base.add_purchase_days(pdays.data(), pdays.size(), lapse);
-    {
-      // Lifecycle stage at as_of: the first rule that applies (metrics.md section 3).
-      const int32_t recency = a.as_of - last;
-      const size_t nd = pdays.size();
-      Lifecycle stage;
-      if (recency >= lapse) {
-        stage = Lifecycle::lapsed;
-      } else if (first >= last_period_start) {
-        stage = Lifecycle::new_customer;
-      } else if (last >= last_period_start && nd >= 2 && last - pdays[nd - 2] > lapse) {
-        stage = Lifecycle::reactivated;  // out of the base between the two purchase days
-      } else {
-        bool at_risk;
-        if (nd >= 3) {
-          // recency > 2 × median gap, in integers: the median of an even count is the mean
-          // of the middle two, so 2 × median is their sum.
-          gaps.clear();
-          for (size_t i = 1; i < nd; ++i) gaps.push_back(pdays[i] - pdays[i - 1]);
-          size_t m = gaps.size(), mid = m / 2;
-          std::nth_element(gaps.begin(), gaps.begin() + mid, gaps.end());
-          int64_t twice_median = 2 * int64_t(gaps[mid]);
-          if (m % 2 == 0) twice_median = int64_t(gaps[mid]) + *std::max_element(gaps.begin(), gaps.begin() + mid);
-          at_risk = recency > twice_median;
+      uint32_t ci = month_of_day[size_t(first - a.first_date)];  // the cohort, in months since month_first
+      cc.ids.push_back(c);
+      cc.day_start.push_back(uint32_t(cc.purchase_days.size()));
+      cc.return_start.push_back(uint32_t(cc.return_days.size()));
+      cc.first_purchase.push_back(first);
+      cc.last_purchase.push_back(last);
+      cc.orders.push_back(purchases);
+      cc.total_spend.push_back(double(spend) / kScale);
+      spend_units.push_back(spend);
+      cc.mean_order_value.push_back(double(spend) / kScale / purchases);
+      cc.repeat_spend.push_back(double(repeat) / kScale);
+      cc.recency_days.push_back(a.as_of - last);
+      cc.btyd_frequency.push_back(days - 1);
+      cc.t_x.push_back(last - first);
+      cc.T.push_back(a.as_of - first);
+      cc.btyd_monetary.push_back(days > 1 ? double(repeat) / kScale / (days - 1) : 0.0);
+      cc.cohort.push_back(month_first + int32_t(ci));
+      purchase_base.add_purchase_days(pdays.data(), pdays.size(), lapse);
+      {
+        // Lifecycle stage at as_of: the first rule that applies (metrics.md section 3).
+        const int32_t recency = a.as_of - last;
+        const size_t nd = pdays.size();
+        Lifecycle stage;
+        if (recency >= lapse) {
+          stage = Lifecycle::lapsed;
+        } else if (first >= last_period_start) {
+          stage = Lifecycle::new_customer;
+        } else if (last >= last_period_start && nd >= 2 && last - pdays[nd - 2] > lapse) {
+          stage = Lifecycle::reactivated;  // out of the base between the two purchase days
         } else {
-          at_risk = 2 * int64_t(recency) > lapse;  // recency > lapse_days / 2
+          bool at_risk;
+          if (nd >= 3) {
+            // recency > 2 × median gap, in integers: the median of an even count is the mean
+            // of the middle two, so 2 × median is their sum.
+            gaps.clear();
+            for (size_t i = 1; i < nd; ++i) gaps.push_back(pdays[i] - pdays[i - 1]);
+            size_t m = gaps.size(), mid = m / 2;
+            std::nth_element(gaps.begin(), gaps.begin() + mid, gaps.end());
+            int64_t twice_median = 2 * int64_t(gaps[mid]);
+            if (m % 2 == 0) twice_median = int64_t(gaps[mid]) + *std::max_element(gaps.begin(), gaps.begin() + mid);
+            at_risk = recency > twice_median;
+          } else {
+            at_risk = 2 * int64_t(recency) > lapse;  // recency > lapse_days / 2
+          }
+          stage = at_risk ? Lifecycle::at_risk : Lifecycle::active;
         }
-        stage = at_risk ? Lifecycle::at_risk : Lifecycle::active;
+        cc.lifecycle.push_back(uint8_t(stage));
+        ++a.lifecycle_counts[uint8_t(stage)];
       }
-      cc.lifecycle.push_back(uint8_t(stage));
-      ++a.lifecycle_counts[uint8_t(stage)];
-    }
-    if (purchases >= 2) ++repeat_customers;
-    identified_purchases += purchases;
-    identified_spend += spend;
+      if (purchases >= 2) ++repeat_customers;
+      identified_purchases += purchases;
+      identified_spend += spend;
 
-    // Months: actives, cohort cells (purchases make a customer active; revenue counts returns
-    // too). Periods: customers, repeaters, returning customers, identified revenue. Days
-    // ascend, so months and periods do: a customer's purchases in one period are one run.
-    ++a.cohort_size[ci];
-    int64_t* cohort_revenue = cohort_units[ci].data();
-    uint64_t* cohort_active = a.cohort_active[ci].data();
-    const uint32_t qi = quarter_of[ci];
-    ++a.quarter_cohort_size[qi];
-    int64_t* quarter_revenue = quarter_units[qi].data();
-    uint64_t* quarter_active = a.quarter_cohort_active[qi].data();
-    uint32_t last_quarter = std::numeric_limits<uint32_t>::max();
-    uint32_t last_month = std::numeric_limits<uint32_t>::max(), run_period = 0, run = 0;
-    auto end_run = [&] {
-      per_id_orders[run_period] += run;
-      ++per_customers[run_period];
-      if (run >= 2) ++per_repeat[run_period];
-      if (first < a.periods[run_period].start) ++per_returning[run_period];
-    };
-    for (const OrderRec& r : mine) {
-      uint32_t m = month_of_day[size_t(r.day - a.first_date)];
-      uint32_t p = period_of[m];
-      per_id_revenue[p] += r.net;
-      if (m >= ci) cohort_revenue[m - ci] += r.net;  // (not a return dated before the first purchase)
-      const uint32_t q = quarter_of[m];
-      if (q >= qi) quarter_revenue[q - qi] += r.net;
-      if (!r.purchase) continue;
-      if (m != last_month) {
-        last_month = m;
-        ++a.monthly_active[m];
-        ++cohort_active[m - ci];
-        if (q != last_quarter) last_quarter = q, ++quarter_active[q - qi];
+      // Months: actives, cohort cells (purchases make a customer active; revenue counts returns
+      // too). Periods: customers, repeaters, returning customers, identified revenue. Days
+      // ascend, so months and periods do: a customer's purchases in one period are one run.
+      ++a.cohort_size[ci];
+      int64_t* cohort_revenue = cohort_units[ci].data();
+      uint64_t* cohort_active = a.cohort_active[ci].data();
+      const uint32_t qi = quarter_of[ci];
+      ++a.quarter_cohort_size[qi];
+      int64_t* quarter_revenue = quarter_units[qi].data();
+      uint64_t* quarter_active = a.quarter_cohort_active[qi].data();
+      uint32_t last_quarter = std::numeric_limits<uint32_t>::max();
+      uint32_t last_month = std::numeric_limits<uint32_t>::max(), run_period = 0, run = 0;
+      auto end_run = [&] {
+        per_id_orders[run_period] += run;
+        ++per_customers[run_period];
+        if (run >= 2) ++per_repeat[run_period];
+        if (first < a.periods[run_period].start) ++per_returning[run_period];
+      };
+      for (const OrderRec& r : mine) {
+        uint32_t m = month_of_day[size_t(r.day - a.first_date)];
+        uint32_t p = period_of[m];
+        per_id_revenue[p] += r.net;
+        if (m >= ci) cohort_revenue[m - ci] += r.net;  // (not a return dated before the first purchase)
+        const uint32_t q = quarter_of[m];
+        if (q >= qi) quarter_revenue[q - qi] += r.net;
+        if (!r.purchase) continue;
+        if (m != last_month) {
+          last_month = m;
+          ++a.monthly_active[m];
+          ++cohort_active[m - ci];
+          if (q != last_quarter) last_quarter = q, ++quarter_active[q - qi];
+        }
+        if (run && p != run_period) end_run(), run = 0;
+        run_period = p;
+        ++run;
       }
-      if (run && p != run_period) end_run(), run = 0;
-      run_period = p;
-      ++run;
+      end_run();
     }
-    end_run();
-  }
+  });
   recs.reset();
 
   a.returns_without_purchase_revenue = double(returns_only_units) / kScale;
@@ -615,14 +686,19 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
     a.segments.resize(11);
     for (int s = 0; s < 11; ++s) a.segments[size_t(s)].name = kSegmentNames[s];
     bool level_used[3][6] = {};
-    for (size_t i = 0; i < n; ++i) {
-      int fm = (cc.f_score[i] + cc.m_score[i]) / 2;
-      uint8_t seg = kSegmentGrid[cc.r_score[i] - 1][fm - 1];
-      cc.segment[i] = seg;
-      ++a.segments[seg].customers;
-      a.segments[seg].revenue_units += spend_units[i];
-      level_used[0][cc.r_score[i]] = level_used[1][cc.f_score[i]] = level_used[2][cc.m_score[i]] = true;
-    }
+    for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
+      const uint8_t *r = cc.r_score.data(), *f = cc.f_score.data(), *m = cc.m_score.data();
+      const int64_t* spend = spend_units.data();
+      uint8_t* segment = cc.segment.data();
+      for (size_t i = b; i < e; ++i) {
+        int fm = (f[i] + m[i]) / 2;
+        uint8_t seg = kSegmentGrid[r[i] - 1][fm - 1];
+        segment[i] = seg;
+        ++a.segments[seg].customers;
+        a.segments[seg].revenue_units += spend[i];
+        level_used[0][r[i]] = level_used[1][f[i]] = level_used[2][m[i]] = true;
+      }
+    });
     for (int k = 0; k < 3; ++k)
       for (int s = 1; s <= 5; ++s) a.score_levels[k] += level_used[k][s];
     for (auto& seg : a.segments) seg.revenue = double(seg.revenue_units) / kScale;

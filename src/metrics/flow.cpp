@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "blocks.h"
+
 namespace custlens {
 
 void CustomerBase::reserve(size_t customers, size_t intervals) {
@@ -69,39 +71,41 @@ std::vector<FlowCounts> customer_flow(const CustomerBase& base, const std::vecto
   // Difference arrays over boundaries (in base) and periods (retained); counts per period.
   std::vector<int64_t> cover(nb + 1, 0), retained(np + 1, 0);
   std::vector<FlowCounts> out(np);
-  for (size_t c = 0; c < base.size(); ++c) {
-    size_t ka = index(base.acquired(c));  // acquired in period ka − 1 when 1 <= ka <= np
-    bool acquired_here = ka >= 1 && ka <= np;
-    if (acquired_here) ++out[ka - 1].acquired;
-    // The customer's covered boundaries as runs [k1, k2); stays that cover no boundary
-    // (within one period) vanish, and runs that meet are one run: the customer is in the
-    // base at every boundary of it, whichever stay covers it.
-    size_t run_lo = 0, run_hi = 0;
-    bool open = false;
-    auto close = [&] {
-      if (!open || run_lo == run_hi) return;
-      ++cover[run_lo], --cover[run_hi];
-      if (run_hi - run_lo >= 2) ++retained[run_lo], --retained[run_hi - 1];  // periods [k1, k2 − 1)
-      // Enters the base in period k1 − 1 (at its end, not at its start) ...
-      if (run_lo >= 1) {
-        if (acquired_here && run_lo == ka) ++out[run_lo - 1].new_in_base;
-        else ++out[run_lo - 1].reactivated;
+  for_blocks(0, base.size(), [&](size_t cb, size_t ce) CUSTLENS_NOINLINE {
+    for (size_t c = cb; c < ce; ++c) {
+      size_t ka = index(base.acquired(c));  // acquired in period ka − 1 when 1 <= ka <= np
+      bool acquired_here = ka >= 1 && ka <= np;
+      if (acquired_here) ++out[ka - 1].acquired;
+      // The customer's covered boundaries as runs [k1, k2); stays that cover no boundary
+      // (within one period) vanish, and runs that meet are one run: the customer is in the
+      // base at every boundary of it, whichever stay covers it.
+      size_t run_lo = 0, run_hi = 0;
+      bool open = false;
+      auto close = [&] {
+        if (!open || run_lo == run_hi) return;
+        ++cover[run_lo], --cover[run_hi];
+        if (run_hi - run_lo >= 2) ++retained[run_lo], --retained[run_hi - 1];  // periods [k1, k2 − 1)
+        // Enters the base in period k1 − 1 (at its end, not at its start) ...
+        if (run_lo >= 1) {
+          if (acquired_here && run_lo == ka) ++out[run_lo - 1].new_in_base;
+          else ++out[run_lo - 1].reactivated;
+        }
+        // ... and leaves it in period k2 − 1.
+        if (run_hi <= np) ++out[run_hi - 1].lost;
+      };
+      for (const BaseInterval* iv = base.begin(c); iv != base.end(c); ++iv) {
+        size_t k1 = index(iv->start), k2 = iv->end == kOpenEnd ? nb : index(iv->end);
+        if (k1 == k2) continue;
+        if (open && k1 == run_hi) {
+          run_hi = k2;
+        } else {
+          close();
+          run_lo = k1, run_hi = k2, open = true;
+        }
       }
-      // ... and leaves it in period k2 − 1.
-      if (run_hi <= np) ++out[run_hi - 1].lost;
-    };
-    for (const BaseInterval* iv = base.begin(c); iv != base.end(c); ++iv) {
-      size_t k1 = index(iv->start), k2 = iv->end == kOpenEnd ? nb : index(iv->end);
-      if (k1 == k2) continue;
-      if (open && k1 == run_hi) {
-        run_hi = k2;
-      } else {
-        close();
-        run_lo = k1, run_hi = k2, open = true;
-      }
+      close();
     }
-    close();
-  }
+  });
   int64_t cov = 0, ret = 0;
   std::vector<int64_t> in_base(nb);
   for (size_t k = 0; k < nb; ++k) in_base[k] = cov += cover[k];
@@ -125,11 +129,13 @@ std::vector<FlowCounts> customer_flow(const CustomerBase& base, const std::vecto
 
 BaseSnapshot base_snapshot(const CustomerBase& base, int32_t day) {
   BaseSnapshot s;
-  for (size_t c = 0; c < base.size(); ++c) {
-    if (base.acquired(c) > day) continue;
-    ++s.seen;
-    s.out_of_base += !base.in_base(c, day);
-  }
+  for_blocks(0, base.size(), [&](size_t cb, size_t ce) CUSTLENS_NOINLINE {
+    for (size_t c = cb; c < ce; ++c) {
+      if (base.acquired(c) > day) continue;
+      ++s.seen;
+      s.out_of_base += !base.in_base(c, day);
+    }
+  });
   return s;
 }
 
