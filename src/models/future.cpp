@@ -691,11 +691,11 @@ FutureValue predict(const Analysis& a, const PredictOptions& o) {
                         join(fit_failures(f.fit));
   }
   if (!f.fit.ok)
-    f.warnings.push_back({"model_fit_failed", "The " + std::string(models::model_id(o.model)) +
+    f.warnings.push_back({"model_fit_failed", "The " + std::string(model_name(o.model)) +
                                                   " model could not be fitted: " + join(fit_failures(f.fit)),
                           0, {}});
   else if (!f.fit.converged || !f.fit.warnings.empty())
-    f.warnings.push_back({"model_fit_suspect", "The " + std::string(models::model_id(o.model)) +
+    f.warnings.push_back({"model_fit_suspect", "The " + std::string(model_name(o.model)) +
                                                    " fit is suspect: " + join(fit_failures(f.fit)),
                           0, {}});
   return f;
@@ -727,7 +727,7 @@ FutureValue predict(const BtydSummaryTable& t, const PredictOptions& o) {
   add_metrics(f);
   f.holdout.reason = "a btyd_summary table has no purchase dates to split: the holdout check needs the orders";
   if (!f.fit.ok)
-    f.warnings.push_back({"model_fit_failed", "The " + std::string(models::model_id(o.model)) +
+    f.warnings.push_back({"model_fit_failed", "The " + std::string(model_name(o.model)) +
                                                   " model could not be fitted: " + join(fit_failures(f.fit)),
                           0, {}});
   return f;
