@@ -6,6 +6,8 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "bytes.h"
 
@@ -46,5 +48,35 @@ class ByteArena {
   std::unique_ptr<char[]> bytes_;
   size_t capacity_ = 0, len_ = 0;
 };
+
+/// An allocator whose value-less construct() leaves the bytes as they are: a vector's
+/// resize(n) then costs no pass zero-filling the new elements, for columns sized ahead and
+/// written by index (OrdersLoader). Elements are otherwise a std::vector's.
+template <class T>
+struct UninitAlloc : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UninitAlloc<U>;
+  };
+  UninitAlloc() = default;
+  template <class U>
+  UninitAlloc(const UninitAlloc<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+template <class T, class U>
+bool operator==(const UninitAlloc<T>&, const UninitAlloc<U>&) { return true; }
+template <class T, class U>
+bool operator!=(const UninitAlloc<T>&, const UninitAlloc<U>&) { return false; }
+
+/// A column of plain values: resize() leaves new elements unset (see UninitAlloc).
+template <class T>
+using Column = std::vector<T, UninitAlloc<T>>;
 
 }  // namespace custlens

@@ -92,6 +92,8 @@ OrdersLoader::OrdersLoader(OrdersTable& table, std::string file_name, OrderLoadO
   mark_statuses_ = t_.statuses.size();
   mark_channels_ = t_.channels.size();
   mark_currencies_ = t_.currencies.size();
+  n_lines_ = lines_cap_ = mark_lines_;
+  n_orders_ = orders_cap_ = mark_orders_;
   // Overlap check against earlier files: a hash set, built only when there are earlier files
   // (one file alone pays nothing for it).
   for (; t_.earlier_rows_files < t_.file_hashes.size(); ++t_.earlier_rows_files)
@@ -101,9 +103,12 @@ OrdersLoader::OrdersLoader(OrdersTable& table, std::string file_name, OrderLoadO
   reader_ = std::make_unique<CsvReader>(opt_.csv, *this);
 }
 
-OrdersLoader::~OrdersLoader() = default;
+// A loader dropped without finish() or rollback() leaves the rows it wrote, as push_back did.
+OrdersLoader::~OrdersLoader() { settle_columns(); }
 
 void OrdersLoader::rollback() {
+  n_lines_ = lines_cap_ = std::min(n_lines_, mark_lines_);
+  n_orders_ = orders_cap_ = std::min(n_orders_, mark_orders_);
   auto cut = [](auto& v, size_t n) {
     if (v.size() > n) v.resize(n);
   };
@@ -148,27 +153,71 @@ int OrdersLoader::col(const char* field) const {
 void OrdersLoader::feed(const char* p, size_t n) { reader_->feed(p, n); }
 
 void OrdersLoader::on_size_estimate(uint64_t rows) {
-  // Every row may be a line and an order: reserve once (page faults and copies of growing
-  // vectors were a visible part of loading a million rows).
-  size_t lines = t_.lines() + size_t(rows), orders = t_.orders() + size_t(rows);
-  t_.line_order.reserve(lines);
-  t_.line_day.reserve(lines);
-  t_.line_amount.reserve(lines);
-  t_.line_flags.reserve(lines);
-  t_.line_number.reserve(lines);
-  t_.line_file.reserve(lines);
-  t_.order_customer.reserve(orders);
-  t_.order_status.reserve(orders);
-  t_.order_refunded.reserve(orders);
-  t_.order_channel.reserve(orders);
-  t_.order_currency.reserve(orders);
-  t_.order_key_at.reserve(orders);
-  t_.order_key_len.reserve(orders);
-  line_hash_.reserve(size_t(rows));
-  started_without_amount_.reserve(size_t(rows));
-  customer_at_.reserve(size_t(rows));
-  customer_len_.reserve(size_t(rows));
-  customer_hash_.reserve(size_t(rows));
+  // Every row may be a line and an order: the columns are sized once (page faults and copies
+  // of growing vectors were a visible part of loading a million rows).
+  size_columns(n_lines_ + size_t(rows), n_orders_ + size_t(rows));
+}
+
+// The columns are written by index up to their size (add_line), the rows counted in n_lines_
+// and n_orders_: one check per row instead of a capacity check per column per row. Sizes grow
+// in big steps when the estimate is exceeded; settle_columns() cuts them to the rows written.
+void OrdersLoader::size_columns(size_t lines, size_t orders) {
+  if (lines > lines_cap_) {
+    lines_cap_ = lines;
+    t_.line_order.resize(lines);
+    t_.line_day.resize(lines);
+    t_.line_amount.resize(lines);
+    t_.line_flags.resize(lines);
+    t_.line_number.resize(lines);
+    t_.line_file.resize(lines);
+    line_hash_.resize(lines - mark_lines_);
+  }
+  if (orders > orders_cap_) {
+    orders_cap_ = orders;
+    t_.order_customer.resize(orders);
+    t_.order_status.resize(orders);
+    t_.order_refunded.resize(orders);
+    t_.order_channel.resize(orders);
+    t_.order_currency.resize(orders);
+    t_.order_key_at.resize(orders);
+    t_.order_key_len.resize(orders);
+    started_without_amount_.resize(orders - mark_orders_);
+    customer_at_.resize(orders - mark_orders_);
+    customer_len_.resize(orders - mark_orders_);
+    customer_hash_.resize(orders - mark_orders_);
+  }
+}
+
+void OrdersLoader::grow_columns() {
+  size_t lines = n_lines_ - mark_lines_, orders = n_orders_ - mark_orders_;
+  size_columns(n_lines_ + std::max<size_t>(lines, 65536), n_orders_ + std::max<size_t>(orders, 65536));
+}
+
+void OrdersLoader::settle_columns() {
+  if (lines_cap_ != n_lines_) {
+    lines_cap_ = n_lines_;
+    t_.line_order.resize(n_lines_);
+    t_.line_day.resize(n_lines_);
+    t_.line_amount.resize(n_lines_);
+    t_.line_flags.resize(n_lines_);
+    t_.line_number.resize(n_lines_);
+    t_.line_file.resize(n_lines_);
+    line_hash_.resize(n_lines_ - mark_lines_);
+  }
+  if (orders_cap_ != n_orders_) {
+    orders_cap_ = n_orders_;
+    t_.order_customer.resize(n_orders_);
+    t_.order_status.resize(n_orders_);
+    t_.order_refunded.resize(n_orders_);
+    t_.order_channel.resize(n_orders_);
+    t_.order_currency.resize(n_orders_);
+    t_.order_key_at.resize(n_orders_);
+    t_.order_key_len.resize(n_orders_);
+    started_without_amount_.resize(n_orders_ - mark_orders_);
+    customer_at_.resize(n_orders_ - mark_orders_);
+    customer_len_.resize(n_orders_ - mark_orders_);
+    customer_hash_.resize(n_orders_ - mark_orders_);
+  }
 }
 
 void OrdersLoader::on_header(const std::vector<std::string>& columns, bool has_header) {
@@ -445,10 +494,12 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
     reject_row("refunded amount unreadable (" + column_label(columns_, c_refund_) + ")", pd.line);
     return;
   }
+  if (n_lines_ == lines_cap_ || (new_order && n_orders_ == orders_cap_)) grow_columns();
   if (new_order) {
-    order = uint32_t(t_.orders());
-    t_.order_key_at.push_back(uint64_t(t_.order_key_arena.size()));
-    t_.order_key_len.push_back(uint32_t(order_key.size()));
+    order = uint32_t(n_orders_);
+    const size_t k = order - mark_orders_;  // index in this file's orders
+    t_.order_key_at[order] = uint64_t(t_.order_key_arena.size());
+    t_.order_key_len[order] = uint32_t(order_key.size());
     t_.order_key_arena.append(order_key.data(), order_key.size());
     if (has_order_key) {
       uint64_t code;
@@ -460,8 +511,8 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
         new_keys_.emplace_back(key, order);
       }
     }
-    started_without_amount_.push_back(pd.amount_missing);
-    if (pd.refund_bad) bad_refund_lines_.push_back(uint32_t(t_.lines()));
+    started_without_amount_[k] = pd.amount_missing;
+    if (pd.refund_bad) bad_refund_lines_.push_back(uint32_t(n_lines_));
     // The customer's dense id is given when the file ends (group_customers), by the id's
     // matching key. An id that id_key packs exactly (even key) is ASCII, hence its own key:
     // only hashed ids are looked at again, and only non-ASCII ones normalised. (One id_key
@@ -474,16 +525,17 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
       key = unicode_customer_key(ck, order, pd.line);
       if (key.data() == ck.data()) break;
     }
-    customer_at_.push_back(uint32_t(customer_arena_.size()));
-    customer_len_.push_back(uint32_t(key.size()));
-    customer_hash_.push_back(hash);
+    customer_at_[k] = uint32_t(customer_arena_.size());
+    customer_len_[k] = uint32_t(key.size());
+    customer_hash_[k] = hash;
     customer_arena_.append(key.data(), key.size());
-    t_.order_customer.push_back(Interner::kNone);
-    t_.order_status.push_back(pd.status_id);
+    t_.order_customer[order] = Interner::kNone;
+    t_.order_status[order] = pd.status_id;
     if (pd.refund_ambiguous) pending_refunds_.push_back({order, pd.refund_alt});
-    t_.order_refunded.push_back(pd.refunded);
-    t_.order_channel.push_back(pd.channel_id);
-    t_.order_currency.push_back(pd.currency_id);
+    t_.order_refunded[order] = pd.refunded;
+    t_.order_channel[order] = pd.channel_id;
+    t_.order_currency[order] = pd.currency_id;
+    ++n_orders_;
   } else if (pd.currency_id && t_.order_currency[order] != pd.currency_id) {
     if (t_.order_currency[order] == 0) {
       t_.order_currency[order] = pd.currency_id;
@@ -492,7 +544,7 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
     }
   }
   if (has_order_key) prev_order_ = order;
-  uint32_t index = uint32_t(t_.lines());
+  uint32_t index = uint32_t(n_lines_);
   if (!dups_global_) {
     if (!has_order_key) {
       dups_global_ = true;  // a line without an id may repeat anywhere
@@ -508,15 +560,16 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
         }
     }
   }
-  line_hash_.push_back(row_hash_);
+  line_hash_[index - mark_lines_] = row_hash_;
   if (pd.pending_date) pending_dates_.push_back({index, pd.raw});
   if (pd.ambiguous) pending_amounts_.push_back({index, pd.alt});
-  t_.line_order.push_back(order);
-  t_.line_day.push_back(pd.day);
-  t_.line_amount.push_back(pd.amount);
-  t_.line_flags.push_back(pd.flags);
-  t_.line_number.push_back(uint32_t(pd.line));
-  t_.line_file.push_back(file_index_);
+  t_.line_order[index] = order;
+  t_.line_day[index] = pd.day;
+  t_.line_amount[index] = pd.amount;
+  t_.line_flags[index] = pd.flags;
+  t_.line_number[index] = uint32_t(pd.line);
+  t_.line_file[index] = file_index_;
+  ++n_lines_;
   ++appended_;
 }
 
@@ -615,7 +668,7 @@ std::vector<std::pair<uint64_t, uint32_t>> group_by_key(std::vector<std::pair<ui
 void OrdersLoader::stop_rising() {
   ids_rising_ = false;
   dups_global_ = true;
-  for (uint32_t o = uint32_t(mark_orders_); o < uint32_t(t_.orders()); ++o)
+  for (uint32_t o = uint32_t(mark_orders_); o < uint32_t(n_orders_); ++o)
     if (t_.order_key_len[o]) new_keys_.emplace_back(id_key(t_.order_key(o).data(), t_.order_key_len[o]), o);
 }
 
@@ -976,6 +1029,7 @@ const FileReport& OrdersLoader::finish() {
       sample_.clear();
     }
   }
+  settle_columns();
   group_orders();
   group_customers();
   resolve_dates();

@@ -59,19 +59,19 @@ enum : uint8_t {
 class OrdersTable {
  public:
   // Lines (one per used row).
-  std::vector<uint32_t> line_order;
-  std::vector<int32_t> line_day;
-  std::vector<int64_t> line_amount;  ///< × kAmountScale
-  std::vector<uint8_t> line_flags;
-  std::vector<uint32_t> line_number;
-  std::vector<uint16_t> line_file;
+  Column<uint32_t> line_order;
+  Column<int32_t> line_day;
+  Column<int64_t> line_amount;  ///< × kAmountScale
+  Column<uint8_t> line_flags;
+  Column<uint32_t> line_number;
+  Column<uint16_t> line_file;
 
   // Orders (fields from their first line).
-  std::vector<uint32_t> order_customer;  ///< Interner::kNone = guest
-  std::vector<uint32_t> order_status;    ///< id in `statuses`
-  std::vector<int64_t> order_refunded;   ///< × kAmountScale
-  std::vector<uint32_t> order_channel;   ///< id in `channels`, kNone when absent
-  std::vector<uint32_t> order_currency;  ///< id in `currencies` (0 = not stated)
+  Column<uint32_t> order_customer;  ///< Interner::kNone = guest
+  Column<uint32_t> order_status;    ///< id in `statuses`
+  Column<int64_t> order_refunded;   ///< × kAmountScale
+  Column<uint32_t> order_channel;   ///< id in `channels`, kNone when absent
+  Column<uint32_t> order_currency;  ///< id in `currencies` (0 = not stated)
 
   /// Customers: dense ids in order of first appearance, each id's text kept once. Like order
   /// ids, they are matched by sorting hashes when a file ends (OrdersLoader::group_customers),
@@ -108,8 +108,8 @@ class OrdersTable {
   /// OrdersLoader::group_orders), and `order_keys` holds every loaded file's distinct ids
   /// sorted by hash, for the next file's matching.
   ByteArena order_key_arena;
-  std::vector<uint64_t> order_key_at;
-  std::vector<uint32_t> order_key_len;  ///< 0: the order has no id
+  Column<uint64_t> order_key_at;
+  Column<uint32_t> order_key_len;  ///< 0: the order has no id
   std::vector<std::pair<uint64_t, uint32_t>> order_keys;  ///< (id_key, order), sorted
   /// Orders [begin, end) of a file whose ids were all distinct and rising (the common export,
   /// one order per row or its lines together): their ids are not in `order_keys` yet. They are
@@ -127,7 +127,7 @@ class OrdersTable {
   std::vector<bool> amount_is_net;  ///< per file
 
   std::vector<FileReport> files;
-  std::vector<std::vector<uint64_t>> file_hashes;  ///< per loaded file: every row's hash, in no order
+  std::vector<Column<uint64_t>> file_hashes;  ///< per loaded file: every row's hash, in no order
   HashSet64 earlier_rows;        ///< file_hashes as a set, built only once a second file comes
   size_t earlier_rows_files = 0;  ///< how many files earlier_rows covers
 
@@ -187,6 +187,9 @@ class OrdersLoader : public RowSink {
   void count_duplicates();
   int col(const char* field) const;
   void add_line(const Pending& pd, std::string_view order_key, std::string_view customer_key);
+  void size_columns(size_t lines, size_t orders);
+  void grow_columns();
+  void settle_columns();
   void group_orders();
   void group_customers();
   template <class Written>
@@ -240,12 +243,14 @@ class OrdersLoader : public RowSink {
   // exact repeat of a line can only be a further line of the same order (its id is in the
   // line): those are checked as they come (local_dups_), and only row_hashes_ is sorted.
   std::vector<std::pair<uint64_t, uint32_t>> row_hashes_;  // (hash, line)
-  std::vector<uint64_t> line_hash_;                        // per line of this file
+  Column<uint64_t> line_hash_;                        // per line of this file
   std::vector<uint32_t> local_dups_;                       // lines repeating a line of their order
   uint64_t row_hash_ = 0;                                  // the row being processed
   size_t run_begin_ = 0;                                   // the current order's first line
   bool dups_global_ = false;  // local checking gave up: sort every row's hash
   uint64_t appended_ = 0;
+  // Rows written into the table's columns (which are sized ahead: size_columns), and their sizes.
+  size_t n_lines_ = 0, n_orders_ = 0, lines_cap_ = 0, orders_cap_ = 0;
   uint32_t prev_order_ = Interner::kNone;  // order of the previous row with an id (line items come together)
   std::vector<std::pair<uint64_t, uint32_t>> new_keys_;  // (id_key, order) of the orders this file starts
   // While this file's order ids rise (by id_key code), none can repeat further away: no
@@ -254,11 +259,11 @@ class OrdersLoader : public RowSink {
   bool ids_rising_ = false;
   uint64_t last_code_ = 0;
   void stop_rising();
-  std::vector<uint8_t> started_without_amount_;          // per order of this file (index - mark_orders_)
+  Column<uint8_t> started_without_amount_;          // per order of this file (index - mark_orders_)
   std::vector<uint32_t> bad_refund_lines_;               // first lines with an unreadable refund
   ByteArena customer_arena_;                             // customer id text of this file's orders
-  std::vector<uint32_t> customer_at_, customer_len_;     // per order of this file (len 0: guest)
-  std::vector<uint64_t> customer_hash_;                  // per order of this file
+  Column<uint32_t> customer_at_, customer_len_;     // per order of this file (len 0: guest)
+  Column<uint64_t> customer_hash_;                  // per order of this file
   // customer_at_/customer_len_ give the matching key. Orders whose id is written otherwise
   // (non-ASCII ids that normalisation changes: rare) keep the written text here, by order.
   struct Spelling {
