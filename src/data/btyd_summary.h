@@ -155,7 +155,7 @@ class BtydSummaryLoader : public RowSink {
   std::vector<Row> rows_;
   std::vector<Alt> alts_;
   std::string names_, keys_, key_buf_;
-  uint64_t rejected_ = 0, skipped_ = 0;
+  uint64_t rejected_ = 0;
   Tally comma_evidence_, dot_evidence_, ambiguous_numbers_;
   Tally clipped_t_x_, no_id_, invisible_ids_, dup_in_file_, dup_earlier_;
   uint64_t differing_dups_ = 0;
