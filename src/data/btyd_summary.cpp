@@ -296,31 +296,7 @@ const FileReport& BtydSummaryLoader::finish() {
   check_rows();
   drop_repeated_ids();
 
-  const CsvStats& cs = reader_->stats();
-  report_.csv = cs;
-  report_.csv_notices = reader_->notices();
-  add_reader_skips(report_, cs);
-  auto skip = [&](const char* kind, const Tally& t) {
-    if (!t) return;
-    report_.skipped[kind].merge(t);
-    report_.rows_skipped += t.count;
-  };
-  skip("duplicate customer id (an earlier row of the file has it; the first row is kept)", dup_in_file_);
-  skip("customer id already loaded from an earlier file (the first row is kept)", dup_earlier_);
-  report_.rows_read = cs.records_read;
-  report_.rows_used = rows_.size() - rejected_ - dup_in_file_.count - dup_earlier_.count;
-  check_accounting(report_);
-
-  if (dup_in_file_ || dup_earlier_) {
-    Tally all = dup_in_file_;
-    all.merge(dup_earlier_);
-    report_.warnings.push_back({"duplicate_customers",
-                                std::to_string(all.count) + " row(s) repeat a customer id already seen (" +
-                                    describe_lines(all) + "); the first row of each customer is kept" +
-                                    (differing_dups_ ? " (" + std::to_string(differing_dups_) + " of them differ from it)"
-                                                     : ""),
-                                all.count, all.lines});
-  }
+  finish_per_customer_report(report_, *reader_, rows_.size(), rejected_, dup_in_file_, dup_earlier_, differing_dups_);
   if (clipped_t_x_)
     report_.warnings.push_back({"t_x_rounded_to_T",
                                 std::to_string(clipped_t_x_.count) + " row(s) have t_x above T by rounding only (" +

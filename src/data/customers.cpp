@@ -320,30 +320,7 @@ const FileReport& CustomersLoader::finish() {
     if (earlier[i] != Interner::kNone) rows_[i].rejected = true;
   }
 
-  const CsvStats& cs = reader_->stats();
-  report_.csv = cs;
-  report_.csv_notices = reader_->notices();
-  add_reader_skips(report_, cs);
-  auto skip = [&](const char* kind, const Tally& t) {
-    if (!t) return;
-    report_.skipped[kind].merge(t);
-    report_.rows_skipped += t.count;
-  };
-  skip("duplicate customer id (an earlier row of the file has it; the first row is kept)", dup_in_file);
-  skip("customer id already loaded from an earlier file (the first row is kept)", dup_earlier);
-  report_.rows_read = cs.records_read;
-  report_.rows_used = rows_.size() - late_rejected_ - dup_in_file.count - dup_earlier.count;
-  check_accounting(report_);
-
-  if (dup_in_file || dup_earlier) {
-    Tally all = dup_in_file;
-    all.merge(dup_earlier);
-    report_.warnings.push_back({"duplicate_customers",
-                                std::to_string(all.count) + " row(s) repeat a customer id already seen (" +
-                                    describe_lines(all) + "); the first row of each customer is kept" +
-                                    (differing ? " (" + std::to_string(differing) + " of them differ from it)" : ""),
-                                all.count, all.lines});
-  }
+  finish_per_customer_report(report_, *reader_, rows_.size(), late_rejected_, dup_in_file, dup_earlier, differing);
   if (churned_unreadable_)
     report_.warnings.push_back({"churned_unreadable",
                                 std::to_string(churned_unreadable_.count) + " value(s) in " + label(c_churned_) +

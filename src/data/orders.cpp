@@ -76,6 +76,33 @@ void check_accounting(const FileReport& r) {
                          " + skipped " + std::to_string(r.rows_skipped));
 }
 
+void finish_per_customer_report(FileReport& report, const CsvReader& reader, uint64_t staged_rows, uint64_t rejected,
+                                const Tally& dup_in_file, const Tally& dup_earlier, uint64_t differing) {
+  const CsvStats& cs = reader.stats();
+  report.csv = cs;
+  report.csv_notices = reader.notices();
+  add_reader_skips(report, cs);
+  auto skip = [&](const char* kind, const Tally& t) {
+    if (!t) return;
+    report.skipped[kind].merge(t);
+    report.rows_skipped += t.count;
+  };
+  skip("duplicate customer id (an earlier row of the file has it; the first row is kept)", dup_in_file);
+  skip("customer id already loaded from an earlier file (the first row is kept)", dup_earlier);
+  report.rows_read = cs.records_read;
+  report.rows_used = staged_rows - rejected - dup_in_file.count - dup_earlier.count;
+  check_accounting(report);
+  if (dup_in_file || dup_earlier) {
+    Tally all = dup_in_file;
+    all.merge(dup_earlier);
+    report.warnings.push_back({"duplicate_customers",
+                               std::to_string(all.count) + " row(s) repeat a customer id already seen (" +
+                                   describe_lines(all) + "); the first row of each customer is kept" +
+                                   (differing ? " (" + std::to_string(differing) + " of them differ from it)" : ""),
+                               all.count, all.lines});
+  }
+}
+
 OrdersLoader::OrdersLoader(OrdersTable& table, std::string file_name, OrderLoadOptions opt)
     : t_(table), opt_(std::move(opt)) {
   report_.name = std::move(file_name);

@@ -47,6 +47,12 @@ struct FileReport {
 void add_reader_skips(FileReport& report, const CsvStats& csv);
 /// rows_read = rows_used + rows_rejected + rows_skipped, or an internal_accounting error.
 void check_accounting(const FileReport& report);
+/// Ends the report of a file of a one-row-per-customer table (customers, btyd_summary): the
+/// reader's stats and skipped lines, the rows repeating a customer id as skipped rows (with
+/// one duplicate_customers warning; `differing` of them differ from the row kept), rows_used
+/// = staged rows − rejected − repeated, then the accounting check.
+void finish_per_customer_report(FileReport& report, const CsvReader& reader, uint64_t staged_rows, uint64_t rejected,
+                                const Tally& dup_in_file, const Tally& dup_earlier, uint64_t differing);
 
 /// Line flags.
 enum : uint8_t {
