@@ -143,13 +143,21 @@ async function main() {
     if (Object.keys(o.customersMap).length) options.mapping = o.customersMap;
     await engine.load('customers', createReadStream(file), options);
   }
+  const summaryFiles = [];
   for (const file of o.summaries) {
     const options = { ...o.load, name: basename(file) };
     if (o.summaryUnit) options.timeUnit = o.summaryUnit;
-    await engine.load('btyd_summary', createReadStream(file), options);
+    summaryFiles.push(await engine.load('btyd_summary', createReadStream(file), options));
   }
   const analysed = o.orders.length > 0 || o.customersFiles.length > 0;
   const report = analysed ? engine.analyze(o.analyze) : {};
+  // analyze() reports the orders and customers tables; the summaries' row accounting
+  // (read = used + rejected + skipped, per file) is what load() returned.
+  if (summaryFiles.length) {
+    report.data_quality ??= { tables: {} };
+    report.data_quality.tables ??= {};
+    report.data_quality.tables.btyd_summary = { files: summaryFiles };
+  }
   if (o.predict) {
     const options = { ...o.predict };
     if (o.summaries.length && o.orders.length === 0) options.source = 'btyd_summary';

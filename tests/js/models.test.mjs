@@ -109,6 +109,18 @@ test('Online Retail with the automatic calibration split: a verdict with its num
   assert.equal(f.top_customers.length, 25);
 });
 
+test('CLI: a btyd_summary file alone gives the models and its row accounting', () => {
+  const r = run('analyze', '--btyd-summary', `${data}cdnow_customers_summary.csv.gz`, '--summary-time-unit', 'weeks');
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  const [file] = out.data_quality.tables.btyd_summary.files;
+  assert.equal(file.rows_read, 2357);
+  assert.equal(file.rows_used + file.rows_rejected + file.rows_skipped, file.rows_read);
+  assert.equal(file.time_unit, 'weeks');
+  near(out.future.fit.params.r, 0.2426, 0.002, 'r');
+  assert.match(out.future.spend_model.reason, /no btyd_monetary column/);
+});
+
 test('CLI: bad model options exit 1 with one line naming the option', () => {
   const r = run('analyze', '--orders', `${data}CDNOW_sample.txt.gz`, '--map', '2=customer_id', '--model', 'nbd');
   assert.equal(r.status, 1);
