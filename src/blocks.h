@@ -15,8 +15,9 @@
 //
 // The block function must stay a function of its own: inlined into its caller, it would be
 // entered once again. CUSTLENS_NOINLINE keeps the compiler from inlining it, and for_blocks
-// calls it from two places because Binaryen (wasm-opt, at link) inlines every function that
-// has a single call site, whatever its size.
+// calls it from two places because Binaryen (wasm-opt, at link) inlines a function that has a
+// single call site unless it is larger than the limit CMakeLists.txt sets (and a block
+// function can be smaller).
 #pragma once
 
 #include <algorithm>

@@ -1,5 +1,6 @@
 #include "api/report.h"
 
+#include "blocks.h"
 #include "io/values.h"
 #include "metrics/subscription.h"
 
@@ -91,12 +92,17 @@ json files_json(const std::vector<FileReport>& files) {
 
 }  // namespace
 
-json report_json(const OrdersTable& t, const Analysis& a, const char* engine_version) {
-  json r;
-  r["schema"] = kReportSchema;
-  r["engine"] = {{"name", "custlens"}, {"version", engine_version}};
+namespace {
 
-  // Data quality: per table, the files and their sum.
+// report_json() is called once per analyze(), so V8 runs it in its baseline compiler, and its
+// loops over periods and cohorts can still use up the budget that sends a function to the
+// optimising compiler. Written as one function (with everything inlined), that compile took
+// 0.2 s of background time that a short-lived process then waits for at exit. Each part is a
+// function of its own instead (CUSTLENS_NOINLINE; Binaryen keeps large single-caller functions
+// since CMakeLists.txt sets its one-caller limit), and only the small per-point functions, called
+// hundreds of times, are hot enough to be compiled again.
+
+CUSTLENS_NOINLINE json orders_quality_json(const OrdersTable& t, const Analysis& a) {
   json orders = files_json(t.files);
   json statuses = json::array();
   for (const auto& s : a.statuses)
@@ -117,8 +123,193 @@ json report_json(const OrdersTable& t, const Analysis& a, const char* engine_ver
                       {"statuses", statuses}};
   orders["warnings"] = json::array();
   for (const auto& n : a.warnings) orders["warnings"].push_back(notice_json(n));
-  r["data_quality"] = {{"tables", {{"orders", orders}}}};
+  return orders;
+}
 
+CUSTLENS_NOINLINE json period_json(const Analysis& a) {
+  json periods = json::array();
+  for (const auto& p : a.periods)
+    periods.push_back({{"id", p.label}, {"start", format_day(p.start)}, {"end", format_day(p.end)}, {"partial", p.partial}});
+  const char* gran = a.options.period == Granularity::month ? "month" : a.options.period == Granularity::quarter ? "quarter" : "year";
+  return {{"granularity", gran},
+          {"first_date", format_day(a.first_date)},
+          {"as_of", format_day(a.as_of)},
+          {"as_of_source", a.as_of_source},
+          {"lapse_days", a.options.lapse_days},
+          {"periods", periods}};
+}
+
+CUSTLENS_NOINLINE json metrics_json(const Analysis& a) {
+  json metrics = json::object();
+  for (const auto& m : a.metrics) metrics[m.id] = metric_json(m);
+  return metrics;
+}
+
+CUSTLENS_NOINLINE json series_point_json(const Analysis& a, const Series& s, size_t p) {
+  json pt = {{"period", a.periods[p].label}, {"value", opt_number(s.values[p])}, {"partial", a.periods[p].partial}};
+  if (!s.values[p]) pt["reason"] = s.reasons[p];
+  return pt;
+}
+
+CUSTLENS_NOINLINE json series_json(const Analysis& a) {
+  json series = json::object();
+  for (const auto& s : a.series) {
+    json pts = json::array();
+    for (size_t p = 0; p < s.values.size(); ++p) pts.push_back(series_point_json(a, s, p));
+    series[s.id] = {{"unit", s.unit}, {"points", pts}};
+    if (!s.formula.empty()) series[s.id]["formula"] = s.formula;
+  }
+  return series;
+}
+
+CUSTLENS_NOINLINE json flow_point_json(const Analysis& a, const Series& s, size_t p) {
+  const FlowCounts& f = a.flow[p];
+  json pt = {{"period", a.periods[p].label},
+             {"value", opt_number(s.values[p])},
+             {"partial", a.periods[p].partial},
+             {"warm_up", bool(a.flow_warm_up[p])}};
+  if (!s.values[p]) pt["reason"] = s.reasons[p];
+  // The textbook formulas beside ours, so a hand computation reconciles.
+  const double S = double(f.start), E = double(f.end), N = double(f.acquired);
+  if (s.id == "retention_rate")
+    pt["inputs"] = {{"retained", double(f.retained)}, {"customers_start", S}, {"customers_end", E},
+                    {"new_customers", N}, {"new_in_base", double(f.new_in_base)},
+                    {"reactivated", double(f.reactivated)},
+                    {"textbook_retention_rate", S ? json((E - N) / S) : json(nullptr)}};
+  if (s.id == "churn_rate")
+    pt["inputs"] = {{"lost", double(f.lost)}, {"customers_start", S}, {"customers_end", E},
+                    {"textbook_churn_rate", S ? json((S - E) / S) : json(nullptr)}};
+  return pt;
+}
+
+CUSTLENS_NOINLINE json flow_json(const Analysis& a) {
+  json fs = json::object();
+  for (const auto& s : a.flow_series) {
+    json pts = json::array();
+    for (size_t p = 0; p < s.values.size(); ++p) pts.push_back(flow_point_json(a, s, p));
+    fs[s.id] = {{"unit", s.unit}, {"formula", s.formula}, {"points", pts}};
+  }
+  json stages = json::array();
+  for (int k = 0; k < 5; ++k) stages.push_back({{"stage", kLifecycleNames[k]}, {"customers", a.lifecycle_counts[k]}});
+  const FlowCounts& w = a.flow_range;
+  return {
+      {"base", a.flow_base},
+      {"lapse_days", a.options.lapse_days},
+      {"definition", a.flow_base == "transactional"
+                         ? "in base(t) iff a purchase on a day d with t − lapse_days < d <= t; for a period [a, b]: "
+                           "S = base(a − 1), E = base(b), N = first purchase in [a, b]"
+                         : "in base(t) iff signup_date <= t and (no end_date or end_date > t); for a period [a, b]: "
+                           "S = base(a − 1), E = base(b), N = signup in [a, b]"},
+      {"whole_range",
+       {{"start", format_day(a.first_date)}, {"end", format_day(a.as_of)}, {"warm_up", a.flow_range_warm_up},
+        {"customers_start", w.start}, {"customers_end", w.end}, {"new_customers", w.acquired},
+        {"new_in_base", w.new_in_base}, {"retained", w.retained}, {"reactivated", w.reactivated}, {"lost", w.lost}}},
+      {"series", fs},
+      {"lifecycle",
+       {{"as_of", format_day(a.as_of)},
+        {"stages", stages},
+        {"rules", "first that applies: lapsed (recency_days >= lapse_days); new (first purchase in the last "
+                  "period); reactivated (last purchase in the last period, more than lapse_days after the "
+                  "purchase day before it); at_risk (>= 3 purchase days: recency_days > 2 × median gap between "
+                  "purchase days; 1-2 purchase days: recency_days > lapse_days / 2); active"},
+        {"p_alive", "not used: no repeat-purchase model ran"}}}};
+}
+
+// A cohort matrix's cells divided by their cohort's size (shares, revenue per customer).
+template <class Cells>
+CUSTLENS_NOINLINE json per_size_json(const Cells& cells, const std::vector<uint64_t>& size) {
+  json out = json::array();
+  for (size_t i = 0; i < cells.size(); ++i) {
+    json row = json::array();
+    for (const auto& v : cells[i]) row.push_back(size[i] ? json(double(v) / double(size[i])) : json(nullptr));
+    out.push_back(row);
+  }
+  return out;
+}
+
+// Cohort matrices grow with the square of the span: a file whose dates run over decades
+// would make a report of millions of cells. Only the most recent kMaxCohorts cohorts are
+// written (each row holds every period after its acquisition); the others are counted.
+constexpr size_t kMaxCohorts = 120;
+
+template <class Active, class Revenue>
+CUSTLENS_NOINLINE json cohort_matrix_json(const char* labels_key, const json& labels, const std::vector<uint64_t>& size,
+                                          const Active& active, const Revenue& revenue, const char* definition) {
+  const size_t from = size.size() > kMaxCohorts ? size.size() - kMaxCohorts : 0;
+  std::vector<uint64_t> shown_size(size.begin() + std::ptrdiff_t(from), size.end());
+  json shown_labels = json::array();
+  for (size_t i = from; i < labels.size(); ++i) shown_labels.push_back(labels[i]);
+  Active shown_active(active.begin() + std::ptrdiff_t(from), active.end());
+  Revenue shown_revenue(revenue.begin() + std::ptrdiff_t(from), revenue.end());
+  json m = {{labels_key, shown_labels},
+            {"size", shown_size},
+            {"active", shown_active},
+            {"revenue", shown_revenue},
+            {"share", per_size_json(shown_active, shown_size)},
+            {"revenue_per_customer", per_size_json(shown_revenue, shown_size)},
+            {"definition", definition}};
+  if (from) {
+    m["omitted_cohorts"] = from;
+    m["note"] = "only the " + std::to_string(kMaxCohorts) + " most recent cohorts are listed; " +
+                std::to_string(from) + " earlier ones are left out (their customers still count everywhere else)";
+  }
+  return m;
+}
+
+CUSTLENS_NOINLINE json cohorts_json(const Analysis& a, const json& months) {
+  json quarters = json::array();
+  for (size_t i = 0; i < a.quarter_cohort_size.size(); ++i) {
+    int32_t q = a.quarter0 + int32_t(i);
+    quarters.push_back(std::to_string(q / 4) + "-Q" + std::to_string(q % 4 + 1));
+  }
+  return {{"acquisition",
+           cohort_matrix_json("months", months, a.cohort_size, a.cohort_active, a.cohort_revenue,
+                              "cohort = month of first purchase; active[i][k] = customers of cohort i with >= 1 "
+                              "purchase in month i + k; revenue[i][k] = their net revenue in that month; share = "
+                              "active / size; revenue_per_customer = revenue / size")},
+          {"acquisition_quarter",
+           cohort_matrix_json("quarters", quarters, a.quarter_cohort_size, a.quarter_cohort_active,
+                              a.quarter_cohort_revenue,
+                              "cohort = quarter of first purchase; active[i][k] = customers of cohort i with >= 1 "
+                              "purchase in quarter i + k; revenue[i][k] = their net revenue in that quarter; share = "
+                              "active / size; revenue_per_customer = revenue / size")}};
+}
+
+CUSTLENS_NOINLINE json segments_json(const Analysis& a) {
+  json segs = json::array();
+  for (const auto& s : a.segments) segs.push_back({{"segment", s.name}, {"customers", s.customers}, {"revenue", s.revenue}});
+  json grid = json::array();
+  for (int rr = 5; rr >= 1; --rr) {
+    json row = json::array();
+    for (int fm = 1; fm <= 5; ++fm) row.push_back(kSegmentNames[kSegmentGrid[rr - 1][fm - 1]]);
+    grid.push_back({{"r", rr}, {"fm", row}});
+  }
+  return {{"rfm",
+           {{"segments", segs},
+            {"grid", grid},
+            {"score_levels", {{"r", a.score_levels[0]}, {"f", a.score_levels[1]}, {"m", a.score_levels[2]}}},
+            {"scoring", "score = 1 + floor(5 (w + t/2) / n): w customers strictly worse, t equal (self "
+                        "included); FM = floor((F + M) / 2)"}}}};
+}
+
+CUSTLENS_NOINLINE json breakdown_json(const std::vector<Analysis::ChannelRow>& rows) {
+  json out = json::array();
+  for (const auto& c : rows)
+    out.push_back({{"value", c.channel.empty() ? json(nullptr) : json(c.channel)},
+                   {"orders", c.orders},
+                   {"returns", c.returns},
+                   {"revenue", c.revenue}});
+  return out;
+}
+
+}  // namespace
+
+json report_json(const OrdersTable& t, const Analysis& a, const char* engine_version) {
+  json r;
+  r["schema"] = kReportSchema;
+  r["engine"] = {{"name", "custlens"}, {"version", engine_version}};
+  // Data quality: per table, the files and their sum.
+  r["data_quality"] = {{"tables", {{"orders", orders_quality_json(t, a)}}}};
   if (a.empty) {
     r["period"] = nullptr;
     r["metrics"] = json::object();
@@ -127,175 +318,24 @@ json report_json(const OrdersTable& t, const Analysis& a, const char* engine_ver
     r["data_quality"]["empty"] = "no usable order rows: nothing to compute";
     return r;
   }
-
-  json periods = json::array();
-  for (const auto& p : a.periods)
-    periods.push_back({{"id", p.label}, {"start", format_day(p.start)}, {"end", format_day(p.end)}, {"partial", p.partial}});
-  const char* gran = a.options.period == Granularity::month ? "month" : a.options.period == Granularity::quarter ? "quarter" : "year";
-  r["period"] = {{"granularity", gran},
-                 {"first_date", format_day(a.first_date)},
-                 {"as_of", format_day(a.as_of)},
-                 {"as_of_source", a.as_of_source},
-                 {"lapse_days", a.options.lapse_days},
-                 {"periods", periods}};
-
-  json metrics = json::object();
-  for (const auto& m : a.metrics) metrics[m.id] = metric_json(m);
-  r["metrics"] = metrics;
-
-  json series = json::object();
-  for (const auto& s : a.series) {
-    json pts = json::array();
-    for (size_t p = 0; p < s.values.size(); ++p) {
-      json pt = {{"period", a.periods[p].label}, {"value", opt_number(s.values[p])}, {"partial", a.periods[p].partial}};
-      if (!s.values[p]) pt["reason"] = s.reasons[p];
-      pts.push_back(pt);
-    }
-    series[s.id] = {{"unit", s.unit}, {"points", pts}};
-    if (!s.formula.empty()) series[s.id]["formula"] = s.formula;
-  }
-  r["series"] = series;
-
-  if (!a.flow.empty()) {
-    json fs = json::object();
-    for (const auto& s : a.flow_series) {
-      const bool is_retention = s.id == "retention_rate", is_churn = s.id == "churn_rate";
-      json pts = json::array();
-      for (size_t p = 0; p < s.values.size(); ++p) {
-        const FlowCounts& f = a.flow[p];
-        json pt = {{"period", a.periods[p].label},
-                   {"value", opt_number(s.values[p])},
-                   {"partial", a.periods[p].partial},
-                   {"warm_up", bool(a.flow_warm_up[p])}};
-        if (!s.values[p]) pt["reason"] = s.reasons[p];
-        // The textbook formulas beside ours, so a hand computation reconciles.
-        const double S = double(f.start), E = double(f.end), N = double(f.acquired);
-        if (is_retention)
-          pt["inputs"] = {{"retained", double(f.retained)}, {"customers_start", S}, {"customers_end", E},
-                          {"new_customers", N}, {"new_in_base", double(f.new_in_base)},
-                          {"reactivated", double(f.reactivated)},
-                          {"textbook_retention_rate", S ? json((E - N) / S) : json(nullptr)}};
-        if (is_churn)
-          pt["inputs"] = {{"lost", double(f.lost)}, {"customers_start", S}, {"customers_end", E},
-                          {"textbook_churn_rate", S ? json((S - E) / S) : json(nullptr)}};
-        pts.push_back(pt);
-      }
-      fs[s.id] = {{"unit", s.unit}, {"formula", s.formula}, {"points", pts}};
-    }
-    json stages = json::array();
-    for (int k = 0; k < 5; ++k) stages.push_back({{"stage", kLifecycleNames[k]}, {"customers", a.lifecycle_counts[k]}});
-    const FlowCounts& w = a.flow_range;
-    r["flow"] = {
-        {"base", a.flow_base},
-        {"lapse_days", a.options.lapse_days},
-        {"definition", a.flow_base == "transactional"
-                           ? "in base(t) iff a purchase on a day d with t − lapse_days < d <= t; for a period [a, b]: "
-                             "S = base(a − 1), E = base(b), N = first purchase in [a, b]"
-                           : "in base(t) iff signup_date <= t and (no end_date or end_date > t); for a period [a, b]: "
-                             "S = base(a − 1), E = base(b), N = signup in [a, b]"},
-        {"whole_range",
-         {{"start", format_day(a.first_date)}, {"end", format_day(a.as_of)}, {"warm_up", a.flow_range_warm_up},
-          {"customers_start", w.start}, {"customers_end", w.end}, {"new_customers", w.acquired},
-          {"new_in_base", w.new_in_base}, {"retained", w.retained}, {"reactivated", w.reactivated}, {"lost", w.lost}}},
-        {"series", fs},
-        {"lifecycle",
-         {{"as_of", format_day(a.as_of)},
-          {"stages", stages},
-          {"rules", "first that applies: lapsed (recency_days >= lapse_days); new (first purchase in the last "
-                    "period); reactivated (last purchase in the last period, more than lapse_days after the "
-                    "purchase day before it); at_risk (>= 3 purchase days: recency_days > 2 × median gap between "
-                    "purchase days; 1-2 purchase days: recency_days > lapse_days / 2); active"},
-          {"p_alive", "not used: no repeat-purchase model ran"}}}};
-  }
-
-  json months = json::array();
-  for (size_t i = 0; i < a.monthly_active.size(); ++i) months.push_back(month_label(a.month0 + int32_t(i)));
+  r["period"] = period_json(a);
+  r["metrics"] = metrics_json(a);
+  r["series"] = series_json(a);
+  if (!a.flow.empty()) r["flow"] = flow_json(a);
   if (a.has_customers) {
+    json months = json::array();
+    for (size_t i = 0; i < a.monthly_active.size(); ++i) months.push_back(month_label(a.month0 + int32_t(i)));
     r["monthly_active_customers"] = {{"months", months}, {"values", a.monthly_active}};
-    // Shares and revenue per cohort customer beside the counts (spec cohort_retention).
-    auto per_size = [](const auto& cells, const std::vector<uint64_t>& size) {
-      json out = json::array();
-      for (size_t i = 0; i < cells.size(); ++i) {
-        json row = json::array();
-        for (const auto& v : cells[i]) row.push_back(size[i] ? json(double(v) / double(size[i])) : json(nullptr));
-        out.push_back(row);
-      }
-      return out;
-    };
-    // Cohort matrices grow with the square of the span: a file whose dates run over decades
-    // would make a report of millions of cells. Only the most recent kMaxCohorts cohorts are
-    // written (each row holds every period after its acquisition); the others are counted.
-    constexpr size_t kMaxCohorts = 120;
-    auto matrix = [&](const char* labels_key, const json& labels, const std::vector<uint64_t>& size,
-                      const auto& active, const auto& revenue, const char* definition) {
-      const size_t from = size.size() > kMaxCohorts ? size.size() - kMaxCohorts : 0;
-      std::vector<uint64_t> shown_size(size.begin() + std::ptrdiff_t(from), size.end());
-      json shown_labels = json::array();
-      for (size_t i = from; i < labels.size(); ++i) shown_labels.push_back(labels[i]);
-      auto shown_active = std::vector<typename std::decay_t<decltype(active)>::value_type>(active.begin() + std::ptrdiff_t(from), active.end());
-      auto shown_revenue = std::vector<typename std::decay_t<decltype(revenue)>::value_type>(revenue.begin() + std::ptrdiff_t(from), revenue.end());
-      json m = {{labels_key, shown_labels},
-                {"size", shown_size},
-                {"active", shown_active},
-                {"revenue", shown_revenue},
-                {"share", per_size(shown_active, shown_size)},
-                {"revenue_per_customer", per_size(shown_revenue, shown_size)},
-                {"definition", definition}};
-      if (from) {
-        m["omitted_cohorts"] = from;
-        m["note"] = "only the " + std::to_string(kMaxCohorts) + " most recent cohorts are listed; " +
-                    std::to_string(from) + " earlier ones are left out (their customers still count everywhere else)";
-      }
-      return m;
-    };
-    json quarters = json::array();
-    for (size_t i = 0; i < a.quarter_cohort_size.size(); ++i) {
-      int32_t q = a.quarter0 + int32_t(i);
-      quarters.push_back(std::to_string(q / 4) + "-Q" + std::to_string(q % 4 + 1));
-    }
-    r["cohorts"] = {
-        {"acquisition",
-         matrix("months", months, a.cohort_size, a.cohort_active, a.cohort_revenue,
-                "cohort = month of first purchase; active[i][k] = customers of cohort i with >= 1 purchase in month "
-                "i + k; revenue[i][k] = their net revenue in that month; share = active / size; "
-                "revenue_per_customer = revenue / size")},
-        {"acquisition_quarter",
-         matrix("quarters", quarters, a.quarter_cohort_size, a.quarter_cohort_active, a.quarter_cohort_revenue,
-                "cohort = quarter of first purchase; active[i][k] = customers of cohort i with >= 1 purchase in "
-                "quarter i + k; revenue[i][k] = their net revenue in that quarter; share = active / size; "
-                "revenue_per_customer = revenue / size")}};
-    json segs = json::array();
-    for (const auto& s : a.segments)
-      segs.push_back({{"segment", s.name}, {"customers", s.customers}, {"revenue", s.revenue}});
-    json grid = json::array();
-    for (int rr = 5; rr >= 1; --rr) {
-      json row = json::array();
-      for (int fm = 1; fm <= 5; ++fm) row.push_back(kSegmentNames[kSegmentGrid[rr - 1][fm - 1]]);
-      grid.push_back({{"r", rr}, {"fm", row}});
-    }
-    r["segments"] = {{"rfm",
-                      {{"segments", segs},
-                       {"grid", grid},
-                       {"score_levels", {{"r", a.score_levels[0]}, {"f", a.score_levels[1]}, {"m", a.score_levels[2]}}},
-                       {"scoring", "score = 1 + floor(5 (w + t/2) / n): w customers strictly worse, t equal (self "
-                                   "included); FM = floor((F + M) / 2)"}}}};
+    r["cohorts"] = cohorts_json(a, months);
+    r["segments"] = segments_json(a);
   } else {
     r["segments"] = json::object();
   }
-  auto breakdown = [](const std::vector<Analysis::ChannelRow>& rows) {
-    json out = json::array();
-    for (const auto& c : rows)
-      out.push_back({{"value", c.channel.empty() ? json(nullptr) : json(c.channel)},
-                     {"orders", c.orders},
-                     {"returns", c.returns},
-                     {"revenue", c.revenue}});
-    return out;
-  };
   json breakdowns = json::object();
-  if (!a.channels.empty()) breakdowns["channel"] = breakdown(a.channels);
+  if (!a.channels.empty()) breakdowns["channel"] = breakdown_json(a.channels);
   bool any_currency = false;
   for (const auto& c : a.currencies) any_currency |= !c.channel.empty();
-  if (any_currency) breakdowns["currency"] = breakdown(a.currencies);
+  if (any_currency) breakdowns["currency"] = breakdown_json(a.currencies);
   if (!breakdowns.empty()) r["breakdowns"] = breakdowns;
   return r;
 }
