@@ -519,14 +519,18 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
   int64_t returns_only_units = 0;    // ids with returns and no purchase
 
   CustomerColumns& cc = a.customers;
-  // At most one row per id: room for all of them up front (pages never written cost nothing).
-  for (auto* col : {&cc.ids, &cc.orders, &cc.btyd_frequency}) col->reserve(ncust_ids);
+  // At most one row per id: every column is sized for all of them, written by index and cut
+  // to the rows written after the pass (a push_back per column per customer cost a fifth of
+  // the pass in wasm).
+  for (auto* col : {&cc.ids, &cc.orders, &cc.btyd_frequency}) col->resize(ncust_ids);
   for (auto* col : {&cc.first_purchase, &cc.last_purchase, &cc.recency_days, &cc.t_x, &cc.T, &cc.cohort})
-    col->reserve(ncust_ids);
-  for (auto* col : {&cc.total_spend, &cc.mean_order_value, &cc.repeat_spend, &cc.btyd_monetary}) col->reserve(ncust_ids);
-  cc.lifecycle.reserve(ncust_ids);
-  cc.day_start.reserve(size_t(ncust_ids) + 1);
-  cc.day_start.push_back(0);
+    col->resize(ncust_ids);
+  for (auto* col : {&cc.total_spend, &cc.mean_order_value, &cc.repeat_spend, &cc.btyd_monetary}) col->resize(ncust_ids);
+  cc.lifecycle.resize(ncust_ids);
+  cc.day_start.resize(size_t(ncust_ids) + 1);  // day_start[0] = 0
+  cc.return_start.resize(size_t(ncust_ids) + 1);
+  spend_units.resize(ncust_ids);
+  size_t nrows = 0;
   // At most one purchase day per order: written by index, cut to size after the pass (a
   // push_back per day cost a tenth of analyze() in wasm).
   cc.purchase_days.resize(start[ncust_ids]);
@@ -534,12 +538,18 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
   int32_t* purchase_day = cc.purchase_days.data();
   int64_t* purchase_day_units = cc.purchase_day_units.data();
   size_t npurchase_days = 0;
-  cc.return_start.reserve(size_t(ncust_ids) + 1);
-  cc.return_start.push_back(0);
-  spend_units.reserve(ncust_ids);
   uint64_t repeat_customers = 0, identified_purchases = 0;
   int64_t identified_spend = 0;
   for_blocks(0, ncust_ids, [&](size_t cb, size_t ce) CUSTLENS_NOINLINE {
+    uint32_t *ids = cc.ids.data(), *orders = cc.orders.data(), *btyd_frequency = cc.btyd_frequency.data();
+    int32_t *first_purchase = cc.first_purchase.data(), *last_purchase = cc.last_purchase.data();
+    int32_t *recency_days = cc.recency_days.data(), *t_x = cc.t_x.data(), *T = cc.T.data(), *cohort = cc.cohort.data();
+    double *total_spend = cc.total_spend.data(), *mean_order_value = cc.mean_order_value.data();
+    double *repeat_spend = cc.repeat_spend.data(), *btyd_monetary = cc.btyd_monetary.data();
+    uint8_t* lifecycle = cc.lifecycle.data();
+    uint32_t *day_start = cc.day_start.data(), *return_start = cc.return_start.data();
+    int64_t* spend_of = spend_units.data();
+    size_t row = nrows;
     for (uint32_t c = uint32_t(cb); c < uint32_t(ce); ++c) {
       OrderRec* mine_begin = recs.get() + start[c];
       OrderRec* mine_end = recs.get() + start[size_t(c) + 1];
@@ -576,27 +586,27 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
       }
       if (purchases == 0) {  // returns only (of purchases made before the data starts)
         ++a.returns_without_purchase_customers;
-        cc.return_days.resize(cc.return_start.back()), cc.return_units.resize(cc.return_start.back());
+        cc.return_days.resize(return_start[row]), cc.return_units.resize(return_start[row]);
         returns_only_units += spend;
         continue;
       }
       uint32_t ci = month_of_day[size_t(first - a.first_date)];  // the cohort, in months since month_first
-      cc.ids.push_back(c);
-      cc.day_start.push_back(uint32_t(npurchase_days));
-      cc.return_start.push_back(uint32_t(cc.return_days.size()));
-      cc.first_purchase.push_back(first);
-      cc.last_purchase.push_back(last);
-      cc.orders.push_back(purchases);
-      cc.total_spend.push_back(double(spend) / kScale);
-      spend_units.push_back(spend);
-      cc.mean_order_value.push_back(double(spend) / kScale / purchases);
-      cc.repeat_spend.push_back(double(repeat) / kScale);
-      cc.recency_days.push_back(a.as_of - last);
-      cc.btyd_frequency.push_back(days - 1);
-      cc.t_x.push_back(last - first);
-      cc.T.push_back(a.as_of - first);
-      cc.btyd_monetary.push_back(days > 1 ? double(repeat) / kScale / (days - 1) : 0.0);
-      cc.cohort.push_back(month_first + int32_t(ci));
+      ids[row] = c;
+      day_start[row + 1] = uint32_t(npurchase_days);
+      return_start[row + 1] = uint32_t(cc.return_days.size());
+      first_purchase[row] = first;
+      last_purchase[row] = last;
+      orders[row] = purchases;
+      total_spend[row] = double(spend) / kScale;
+      spend_of[row] = spend;
+      mean_order_value[row] = double(spend) / kScale / purchases;
+      repeat_spend[row] = double(repeat) / kScale;
+      recency_days[row] = a.as_of - last;
+      btyd_frequency[row] = days - 1;
+      t_x[row] = last - first;
+      T[row] = a.as_of - first;
+      btyd_monetary[row] = days > 1 ? double(repeat) / kScale / (days - 1) : 0.0;
+      cohort[row] = month_first + int32_t(ci);
       purchase_base.add_purchase_days(pdays.data(), pdays.size(), lapse);
       {
         // Lifecycle stage at as_of: the first rule that applies (metrics.md section 3).
@@ -626,7 +636,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
           }
           stage = at_risk ? Lifecycle::at_risk : Lifecycle::active;
         }
-        cc.lifecycle.push_back(uint8_t(stage));
+        lifecycle[row] = uint8_t(stage);
         ++a.lifecycle_counts[uint8_t(stage)];
       }
       if (purchases >= 2) ++repeat_customers;
@@ -670,9 +680,19 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
         ++run;
       }
       end_run();
+      ++row;
     }
+    nrows = row;
   });
   recs.reset();
+  for (auto* col : {&cc.ids, &cc.orders, &cc.btyd_frequency}) col->resize(nrows);
+  for (auto* col : {&cc.first_purchase, &cc.last_purchase, &cc.recency_days, &cc.t_x, &cc.T, &cc.cohort})
+    col->resize(nrows);
+  for (auto* col : {&cc.total_spend, &cc.mean_order_value, &cc.repeat_spend, &cc.btyd_monetary}) col->resize(nrows);
+  cc.lifecycle.resize(nrows);
+  cc.day_start.resize(nrows + 1);
+  cc.return_start.resize(nrows + 1);
+  spend_units.resize(nrows);
   cc.purchase_days.resize(npurchase_days);
   cc.purchase_day_units.resize(npurchase_days);
 

@@ -62,12 +62,45 @@ bool CustomerBase::in_base(size_t c, int32_t t) const {
   return it != b && t < (it - 1)->end;
 }
 
+namespace {
+
+// The first k with B[k] >= day, for ascending boundaries B: from a table of the days between
+// the first and the last boundary when they span at most kMaxDays (a few years of periods:
+// customer_flow asks for every stay's two ends, and a binary search per end cost most of
+// it), else by binary search.
+class BoundaryIndex {
+ public:
+  explicit BoundaryIndex(const std::vector<int32_t>& b) : b_(b) {
+    const int64_t span = int64_t(b.back()) - int64_t(b.front());
+    if (span > kMaxDays) return;
+    by_day_.resize(size_t(span) + 1);
+    size_t k = 0;
+    for (int64_t d = 0; d <= span; ++d) {
+      while (int64_t(b[k]) - int64_t(b.front()) < d) ++k;
+      by_day_[size_t(d)] = uint32_t(k);
+    }
+  }
+  size_t operator()(int32_t day) const {
+    if (day <= b_.front()) return 0;
+    if (day > b_.back()) return b_.size();
+    if (!by_day_.empty()) return by_day_[size_t(int64_t(day) - int64_t(b_.front()))];
+    return size_t(std::lower_bound(b_.begin(), b_.end(), day) - b_.begin());
+  }
+
+ private:
+  static constexpr int64_t kMaxDays = int64_t(1) << 20;
+  const std::vector<int32_t>& b_;
+  std::vector<uint32_t> by_day_;
+};
+
+}  // namespace
+
 std::vector<FlowCounts> customer_flow(const CustomerBase& base, const std::vector<int32_t>& B) {
   const size_t nb = B.size();
   if (nb < 2) return {};
   const size_t np = nb - 1;
   // Boundary k is covered by a stay [s, e) iff s <= B_k < e: k in [first B_k >= s, first B_k >= e).
-  auto index = [&](int32_t day) { return size_t(std::lower_bound(B.begin(), B.end(), day) - B.begin()); };
+  const BoundaryIndex index(B);
   // Difference arrays over boundaries (in base) and periods (retained); counts per period.
   std::vector<int64_t> cover(nb + 1, 0), retained(np + 1, 0);
   std::vector<FlowCounts> out(np);

@@ -267,6 +267,26 @@ TEST_CASE("flow module: subscription intervals, touching stays, the identity", "
   CHECK(f[2].start == 4);
   CHECK(f[2].lost == 1);
   CHECK(f[2].end == 3);
+  // A last boundary ~3,000 years on: boundaries spanning over 2^20 days are found by binary
+  // search instead of a table of days; the first three periods count the same.
+  std::vector<int32_t> far = b;
+  far.push_back(day(5000, 1, 1));
+  REQUIRE(far.back() - far.front() > (1 << 20));
+  auto g = custlens::customer_flow(base, far);
+  REQUIRE(g.size() == 4);
+  for (size_t p = 0; p < 3; ++p) {
+    INFO("period " << p);
+    CHECK(g[p].start == f[p].start);
+    CHECK(g[p].end == f[p].end);
+    CHECK(g[p].acquired == f[p].acquired);
+    CHECK(g[p].new_in_base == f[p].new_in_base);
+    CHECK(g[p].reactivated == f[p].reactivated);
+    CHECK(g[p].lost == f[p].lost);
+    CHECK(g[p].retained == f[p].retained);
+  }
+  CHECK(g[3].start == 3);
+  CHECK(g[3].end == 1);  // only customer 1's subscription is open
+  CHECK(g[3].lost == 2);
   auto snap = custlens::base_snapshot(base, day(2024, 4, 15));
   CHECK(snap.seen == 4);
   CHECK(snap.out_of_base == 2);  // 0 ended, 2 ended Apr 1
