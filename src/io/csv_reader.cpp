@@ -487,12 +487,14 @@ namespace {
 
 struct CountingSink : RecordSink {
   std::vector<uint32_t> counts;  // field counts of non-blank records
+  int64_t end_byte = 0;          // file offset just past the last counted record's last field
   size_t limit;
   explicit CountingSink(size_t limit) : limit(limit) {}
   void on_record(const Record& r) override {
     if (counts.size() >= limit) return;
     if (r.size == 1 && trim(r.field(0)).empty()) return;
     counts.push_back(r.size);
+    end_byte = r.field_byte(r.size - 1) + int64_t(r.field(r.size - 1).size());
   }
 };
 
@@ -504,6 +506,7 @@ struct Candidate {
   bool failed = false;
   TokenError error;  // why it failed
   std::vector<uint32_t> counts;
+  int64_t counted_bytes = 0;  // the sample's bytes up to the end of the last counted record
 };
 
 // Title lines above the header (one field each) are left out of the vote when what follows
@@ -534,6 +537,7 @@ Candidate try_dialect(const Dialect& d, std::string_view sample, bool at_eof, ui
     if (f > c.agree || (f == c.agree && n > c.modal)) c.modal = n, c.agree = f;
   c.total = sink.counts.size() - lead;
   c.counts = std::move(sink.counts);
+  c.counted_bytes = sink.end_byte - first_byte;
   return c;
 }
 
@@ -1125,9 +1129,10 @@ void CsvReader::start(bool at_eof) {
   sniffed_counts_.assign(best.counts.begin(), best.counts.begin() + std::min<size_t>(50, best.counts.size()));
   stats_.delimiter_name = delimiter_name(d);
   uint32_t width = std::max<uint32_t>(1, best.modal);
-  if (opt_.size_hint && !probe.empty() && !best.counts.empty()) {
-    // Rows in the file ≈ its size / the sample's bytes per record (capped: a hint is a hint).
-    double per_row = double(probe.size()) / double(best.counts.size());
+  if (opt_.size_hint && best.counted_bytes > 0 && !best.counts.empty()) {
+    // Rows in the file ≈ its size / the bytes per record of the records counted (the first
+    // 16 KiB, or at most 1,000 records, not the whole probe); capped: a hint is a hint.
+    double per_row = double(best.counted_bytes) / double(best.counts.size());
     sink_.on_size_estimate(std::min<uint64_t>(uint64_t(double(opt_.size_hint) / per_row * 1.05) + 16, uint64_t(1) << 28));
   }
   tok_ = new Tokenizer(d, first_line, skip);

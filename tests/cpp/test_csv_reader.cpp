@@ -1300,6 +1300,33 @@ TEST_CASE("Tokenizer: line endings, quotes and limits survive every split", "[cs
   CHECK(contains(t, " e0 e0 e0 e1 "));
 }
 
+TEST_CASE("the size estimate is the size hint over the sampled records' bytes per record", "[csv]") {
+  // The sink sizes its tables once from this: 4x too few rows (the estimate once divided the
+  // whole 64 KiB probe by the records of its first 16 KiB) made the loader regrow every column.
+  struct Estimate : RowSink {
+    uint64_t estimate = 0, rows = 0;
+    void on_size_estimate(uint64_t r) override { estimate = r; }
+    void on_header(const std::vector<std::string>&, bool) override {}
+    void on_row(uint64_t, const std::string_view*, uint64_t) override { ++rows; }
+  };
+  std::string csv = "order_id,customer_id,order_date,amount\n";
+  for (int i = 0; i < 20000; ++i)
+    csv += std::to_string(100000 + i) + ",C" + std::to_string(5000000 + i % 977) + ",2024-03-01,12.50\n";
+  for (int delimiter : {-1, int(',')}) {  // sniffed (on 16 KiB), and given (on 1,000 records)
+    INFO("delimiter option " << delimiter);
+    Estimate sink;
+    CsvOptions opt;
+    opt.delimiter = delimiter;
+    opt.size_hint = csv.size();
+    CsvReader reader(opt, sink);
+    for (size_t at = 0; at < csv.size(); at += 65536) reader.feed(csv.data() + at, std::min<size_t>(65536, csv.size() - at));
+    reader.finish();
+    CHECK(sink.rows == 20000);
+    CHECK(sink.estimate >= 20000);
+    CHECK(sink.estimate <= 20000 * 11 / 10 + 16);
+  }
+}
+
 // Not run by default: prints what the reader makes of every corpus file and fixture
 // (`custlens_tests "[csvdump]"`), for reviewing behaviour by eye.
 TEST_CASE("dump every corpus file", "[.][csvdump]") {
