@@ -211,7 +211,7 @@ void OrdersLoader::size_columns(size_t lines, size_t orders) {
     started_without_amount_.resize(orders - mark_orders_);
     customer_at_.resize(orders - mark_orders_);
     customer_len_.resize(orders - mark_orders_);
-    customer_hash_.resize(orders - mark_orders_);
+    customer_keys_.reserve(orders - mark_orders_);
   }
 }
 
@@ -243,7 +243,6 @@ void OrdersLoader::settle_columns() {
     started_without_amount_.resize(n_orders_ - mark_orders_);
     customer_at_.resize(n_orders_ - mark_orders_);
     customer_len_.resize(n_orders_ - mark_orders_);
-    customer_hash_.resize(n_orders_ - mark_orders_);
   }
 }
 
@@ -554,7 +553,7 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
     }
     customer_at_[k] = uint32_t(customer_arena_.size());
     customer_len_[k] = uint32_t(key.size());
-    customer_hash_[k] = hash;
+    if (!key.empty()) customer_keys_.emplace_back(hash, uint32_t(k));
     customer_arena_.append(key.data(), key.size());
     t_.order_customer[order] = Interner::kNone;
     t_.order_status[order] = pd.status_id;
@@ -808,12 +807,11 @@ void OrdersLoader::group_customers() {
     return customer_arena_.view(it->at, it->len);
   };
   // (hash, order) of the live orders with a customer id, sorted: equal ids become neighbours.
-  std::vector<std::pair<uint64_t, uint32_t>> pairs;
-  pairs.reserve(n);
-  for_blocks(0, n, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
-    for (uint32_t i = uint32_t(b); i < e; ++i)
-      if (customer_len_[i] && !order_dead_[i]) pairs.emplace_back(customer_hash_[i], i);
-  });
+  std::vector<std::pair<uint64_t, uint32_t>> pairs = std::move(customer_keys_);
+  customer_keys_ = {};
+  if (std::find(order_dead_.begin(), order_dead_.end(), uint8_t(1)) != order_dead_.end())
+    pairs.erase(std::remove_if(pairs.begin(), pairs.end(), [&](const auto& p) { return order_dead_[p.second] != 0; }),
+                pairs.end());
   std::vector<uint32_t> leader_of(n, Interner::kNone);  // the first order of the same customer
   // (hash, leader) per distinct id, in hash order; a leader leads itself.
   const std::vector<std::pair<uint64_t, uint32_t>> leaders = group_by_key(
@@ -882,7 +880,6 @@ void OrdersLoader::group_customers() {
   customer_arena_.release();
   customer_at_ = {};
   customer_len_ = {};
-  customer_hash_ = {};
   customer_spelling_ = {};
 }
 

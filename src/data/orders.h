@@ -269,7 +269,9 @@ class OrdersLoader : public RowSink {
   std::vector<uint32_t> bad_refund_lines_;               // first lines with an unreadable refund
   ByteArena customer_arena_;                             // customer id text of this file's orders
   Column<uint32_t> customer_at_, customer_len_;     // per order of this file (len 0: guest)
-  Column<uint64_t> customer_hash_;                  // per order of this file
+  // (id_key, order index in this file) of the orders with a customer id, in file order: what
+  // group_customers() sorts, built as the rows come (no per-order key column to copy from).
+  std::vector<std::pair<uint64_t, uint32_t>> customer_keys_;
   // customer_at_/customer_len_ give the matching key. Orders whose id is written otherwise
   // (non-ASCII ids that normalisation changes: rare) keep the written text here, by order.
   struct Spelling {

@@ -854,20 +854,25 @@ class CsvReader::Rows : public RecordSink {
 
   // The record's content as one hash, the same whichever form the record came in (so a
   // duplicate line is found however the file was chunked): the fields joined by the
-  // delimiter, and where each ends in that joined text.
+  // delimiter. When a field holds the delimiter itself (quoted), where each field ends in
+  // that joined text is hashed too; otherwise the joined text alone fixes the fields (an
+  // in-place record's bytes are that text, so its hash is one pass over them).
   uint64_t row_hash(const Record& rec) {
-    if (rec.sep)
-      return hash_bytes(rec.data, rec.bytes().size()) ^
-             hash_bytes(reinterpret_cast<const char*>(rec.ends), rec.size * sizeof(uint32_t), 0x51ED27);
+    if (rec.sep) return hash_bytes(rec.data, rec.bytes().size());
     joined_.clear();
     joined_ends_.clear();
+    bool joiner_inside = false;
     for (uint32_t i = 0; i < rec.size; ++i) {
       if (i) joined_.push_back(joiner_);
-      joined_.append(rec.field(i));
+      std::string_view f = rec.field(i);
+      joiner_inside = joiner_inside || f.find(joiner_) != std::string_view::npos;
+      joined_.append(f);
       joined_ends_.push_back(uint32_t(joined_.size()));
     }
-    return hash_bytes(joined_.data(), joined_.size()) ^
-           hash_bytes(reinterpret_cast<const char*>(joined_ends_.data()), rec.size * sizeof(uint32_t), 0x51ED27);
+    uint64_t h = hash_bytes(joined_.data(), joined_.size());
+    if (joiner_inside)
+      h ^= hash_bytes(reinterpret_cast<const char*>(joined_ends_.data()), rec.size * sizeof(uint32_t), 0x51ED27);
+    return h;
   }
 
   CsvReader& r_;
