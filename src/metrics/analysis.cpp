@@ -461,7 +461,10 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
   // 5. Customers: orders grouped by customer (a counting sort), then each customer's
   // orders by day.
   a.has_customers = t.any_customer_column;
-  for (uint32_t c = 0; c < ncust_ids; ++c) start[size_t(c) + 2] += start[size_t(c) + 1];
+  for_blocks(0, ncust_ids, [&](size_t b, size_t e) CUSTLENS_NOINLINE {  // running sum (analyze() runs baseline code)
+    uint32_t* counts = start.data();
+    for (size_t c = b; c < e; ++c) counts[c + 2] += counts[c + 1];
+  });
   // What the per-customer pass reads of each order, moved next to the customer's other
   // orders: one scattered write per order here, then only sequential reads.
   struct OrderRec {
