@@ -16,6 +16,11 @@ const NUMERIC_COLUMNS = [
   'orders', 'total_spend', 'mean_order_value', 'recency_days', 'r_score', 'f_score', 'm_score',
   'btyd_frequency', 't_x', 'T', 'btyd_monetary', 'repeat_spend',
 ];
+// What customers() copies out of the wasm heap: its numeric columns, and what its text columns are built from.
+const RAW_CUSTOMER_COLUMNS = [
+  ...NUMERIC_COLUMNS, 'first_purchase', 'last_purchase', 'segment', 'cohort', 'lifecycle', 'customer_id',
+];
+const SETTLE = Symbol('custlens.settle');
 const PREDICTION_COLUMNS = [
   'p_alive', 'expected_purchases', 'expected_order_value', 'clv_predicted', 'value_at_risk',
   'churn_risk', 'churn_risk_model', 'churn_risk_rhythm', 'churn_risk_decline', 't_x', 'T',
@@ -171,6 +176,10 @@ class Engine {
   #e;
   #buf = 0;
   #bufSize = 0;
+  // customers() tables not yet copied out whole: each copies a column out of the wasm heap
+  // when it is first read, and the rest before the analysis it shows is replaced or freed
+  // (#settleCustomers). Weak: a table nobody holds is not kept for that.
+  #unsettled = [];
 
   constructor(module) {
     this.#m = module;
@@ -193,6 +202,7 @@ class Engine {
    * Returns the file's data-quality report; throws CustlensError.
    */
   async load(table, data, options = {}) {
+    this.#settleCustomers();
     const { chunkSize = DEFAULT_CHUNK, onProgress, ...engineOptions } = options;
     // A Blob or File (a dropped file) is read slice by slice; its size lets the engine size
     // its tables once. Plain bytes say their size too.
@@ -248,6 +258,7 @@ class Engine {
    * excludeStatuses: [], includeStatuses: [] }.
    */
   analyze(options = {}) {
+    this.#settleCustomers();
     return unwrap(this.#e.analyze(JSON.stringify(options)));
   }
 
@@ -259,21 +270,27 @@ class Engine {
    * f_score, m_score, btyd_frequency, t_x, T, btyd_monetary, repeat_spend }.
    */
   customers() {
-    const col = (name) => {
-      const v = this.#e.customerColumn(name);
-      if (v === null) throw new CustlensError({ code: 'no_analysis', message: 'Run analyze() first' });
-      return v.slice(); // copy out of the wasm heap before it can move
+    const orders = this.#e.customerColumn('orders');
+    if (orders === null) throw new CustlensError({ code: 'no_analysis', message: 'Run analyze() first' });
+    const out = { count: orders.length };
+    // Each column is copied out of the wasm heap (a fresh view each time: the heap can move)
+    // when first read, or before the next analyze(), load(), reset() or close(), whichever
+    // comes first: a caller that sums three columns of a million customers copies three. The
+    // text columns are built from their copies on first use (the ids and labels cost more
+    // than all the numbers).
+    const e = this.#e;
+    const copies = new Map();
+    const column = (name) => {
+      let v = copies.get(name);
+      if (v === undefined) {
+        v = name === 'customer_id' ? e.customerIdBytes().slice() : e.customerColumn(name).slice();
+        copies.set(name, v);
+      }
+      return v;
     };
-    const out = { count: 0 };
-    for (const name of NUMERIC_COLUMNS) out[name] = col(name);
-    out.count = out.orders.length;
-    // The text columns are built on first use: the ids and labels of a million customers
-    // cost more than all the numbers, and many callers only sum the numbers.
-    const ids = this.#e.customerIdBytes().slice(); // UTF-8, joined by U+001F
-    const days = { first_purchase: col('first_purchase'), last_purchase: col('last_purchase') };
-    const segment = col('segment');
-    const cohort = col('cohort');
-    const lifecycle = col('lifecycle');
+    const settle = { all: () => { for (const name of RAW_CUSTOMER_COLUMNS) column(name); } };
+    this.#unsettled = this.#unsettled.filter((w) => w.deref() !== undefined);
+    this.#unsettled.push(new WeakRef(settle));
     const lazy = (name, make) => {
       Object.defineProperty(out, name, {
         enumerable: true,
@@ -285,13 +302,21 @@ class Engine {
         },
       });
     };
-    lazy('customer_id', () => (out.count === 0 ? [] : text(ids).split('\x1f')));
-    lazy('first_purchase', () => labels(days.first_purchase, dayToIso));
-    lazy('last_purchase', () => labels(days.last_purchase, dayToIso));
-    lazy('segment', () => labels(segment, (s) => SEGMENT_NAMES[s]));
-    lazy('cohort', () => labels(cohort, monthToLabel));
-    lazy('lifecycle', () => labels(lifecycle, (s) => LIFECYCLE_STAGES[s]));
+    for (const name of NUMERIC_COLUMNS) lazy(name, () => column(name));
+    lazy('customer_id', () => (out.count === 0 ? [] : text(column('customer_id')).split('\x1f')));
+    lazy('first_purchase', () => labels(column('first_purchase'), dayToIso));
+    lazy('last_purchase', () => labels(column('last_purchase'), dayToIso));
+    lazy('segment', () => labels(column('segment'), (s) => SEGMENT_NAMES[s]));
+    lazy('cohort', () => labels(column('cohort'), monthToLabel));
+    lazy('lifecycle', () => labels(column('lifecycle'), (s) => LIFECYCLE_STAGES[s]));
+    Object.defineProperty(out, SETTLE, { value: settle }); // held by the table, weakly by the engine
     return out;
+  }
+
+  // Copies out every column the customers() tables still alive have not read.
+  #settleCustomers() {
+    for (const w of this.#unsettled) w.deref()?.all();
+    this.#unsettled = [];
   }
 
   /**
@@ -350,11 +375,13 @@ class Engine {
 
   /** Drops every loaded table. */
   reset() {
+    this.#settleCustomers();
     unwrap(this.#e.reset());
   }
 
   /** Frees the engine's memory; the object is unusable afterwards. */
   close() {
+    this.#settleCustomers();
     if (this.#buf) this.#m._free(this.#buf);
     this.#buf = 0;
     this.#e.delete();

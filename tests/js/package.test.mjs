@@ -157,6 +157,33 @@ test('options: mapping, asOf, period, and the types of customers()', async () =>
   engine.close();
 });
 
+test('customers(): columns read after the next analyze(), load() or reset() are still those of its analysis', async () => {
+  const engine = await createEngine();
+  await engine.load('orders', 'who,when,paid\nann,2024-01-05,10\nbob,2024-02-05,20\nann,2024-03-05,30\n',
+    { mapping: { customer_id: 'who', order_date: 'when', amount: 'paid' } });
+  engine.analyze();
+  const a = engine.customers();
+  assert.deepEqual([...a.orders], [2, 1]); // read now
+  engine.analyze({ asOf: '2024-02-29' }); // ann's March order is after as_of
+  const b = engine.customers();
+  assert.equal(a.orders, a.orders); // one copy per column
+  assert.deepEqual([...a.total_spend], [40, 20]); // first read after the second analyze()
+  assert.deepEqual([...a.recency_days], [0, 29]);
+  assert.deepEqual(a.last_purchase, ['2024-03-05', '2024-02-05']);
+  assert.deepEqual([...b.total_spend], [10, 20]);
+  await engine.load('orders', 'who,when,paid\ncarl,2024-04-01,5\n',
+    { mapping: { customer_id: 'who', order_date: 'when', amount: 'paid' } });
+  assert.deepEqual(b.customer_id, ['ann', 'bob']); // first read after a load
+  assert.deepEqual(b.last_purchase, ['2024-01-05', '2024-02-05']);
+  engine.analyze();
+  const c = engine.customers();
+  engine.reset();
+  assert.deepEqual(c.customer_id, ['ann', 'bob', 'carl']); // first read after reset()
+  assert.deepEqual([...c.orders], [2, 1, 1]);
+  assert.throws(() => engine.customers(), (err) => err instanceof CustlensError && err.code === 'no_analysis');
+  engine.close();
+});
+
 test('customersCsv(): the customers() table as CSV, formula payloads escaped', async () => {
   const engine = await createEngine();
   assert.throws(() => engine.customersCsv(), (err) => err instanceof CustlensError && err.code === 'no_analysis');
