@@ -486,6 +486,11 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
         out[next[c]++] = {days[o], uint8_t(kinds[o] == kPurchase), sums[o]};
     }
   });
+  // The per-order arrays are done with: their memory is reused for the customer columns below
+  // (the wasm heap never shrinks, and each new page it touches is a page fault).
+  std::vector<uint8_t>().swap(state);
+  order_day.reset();
+  net.reset();
 
   a.month0 = month_first;
   a.monthly_active.assign(size_t(nmonths), 0);
