@@ -165,4 +165,5 @@ process.stdout.write(JSON.stringify(result) + '\n');
 const ph = Object.entries({ ...result._meta.phases, ...result._meta.compute_detail })
   .map(([k, v]) => `${k}=${v.toFixed(3)}`).join(' ');
 process.stderr.write(`peer=custlens wall_s=${result._meta.wall_s.toFixed(3)} ${ph}\n`);
-engine.close();
+// No engine.close(): the process ends here and frees everything. (close() would first copy out
+// the customers() columns this script never read, for a caller that still holds the table.)
