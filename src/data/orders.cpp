@@ -312,6 +312,16 @@ void OrdersLoader::reject_row(const std::string& reason, uint64_t line) {
   row_hashes_.emplace_back(row_hash_, uint32_t(line));  // a rejected row may repeat another
 }
 
+// "what (column)": one place builds these reasons, out of line of the per-row functions
+// (process, add_line): the string code of nine rejections made process() a fifth larger.
+CUSTLENS_NOINLINE void OrdersLoader::reject_cell(const char* what, int column, uint64_t line) {
+  reject_row(std::string(what) + " (" + column_label(columns_, column) + ")", line);
+}
+
+CUSTLENS_NOINLINE void OrdersLoader::reject_date_out_of_range(uint64_t line) {
+  reject_row(out_of_range_reason(columns_, c_date_), line);
+}
+
 void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t row_hash) {
   if (t_.earlier_rows.size() && t_.earlier_rows.contains(row_hash)) {
     report_.skipped["overlap duplicate (same line in an earlier file)"].add(line);
@@ -347,20 +357,20 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     day = last_date_.day;
   } else {
     if (date_cell.empty()) {
-      reject_row("order date missing (" + column_label(columns_, c_date_) + ")", line);
+      reject_cell("order date missing", c_date_, line);
       return;
     }
     if (!parse_date(date_cell, raw)) {
-      reject_row("order date unreadable (" + column_label(columns_, c_date_) + ")", line);
+      reject_cell("order date unreadable", c_date_, line);
       return;
     }
     if (raw.shape == DateShape::ymd) {
       if (!resolve_date(raw, DateOrder::unknown, day)) {
-        reject_row("order date is not a calendar date (" + column_label(columns_, c_date_) + ")", line);
+        reject_cell("order date is not a calendar date", c_date_, line);
         return;
       }
       if (!plausible_order_day(day)) {
-        reject_row(out_of_range_reason(columns_, c_date_), line);
+        reject_date_out_of_range(line);
         return;
       }
       if (date_cell.size() <= sizeof last_date_.text) {
@@ -390,7 +400,7 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     } else {
       ParsedAmount a;
       if (!parse_amount(cell, opt_.decimal_mark, a)) {
-        reject_row("amount unreadable (" + column_label(columns_, c_amount_) + ")", line);
+        reject_cell("amount unreadable", c_amount_, line);
         return;
       }
       pd.amount = a.units;
@@ -409,16 +419,12 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     ParsedAmount q, p;
     std::string_view qc = trim(f[c_qty_]), pc = trim(f[c_price_]);
     if (qc.empty() || pc.empty()) {
-      reject_row(std::string(qc.empty() ? "quantity" : "unit price") + " missing (" +
-                 column_label(columns_, qc.empty() ? c_qty_ : c_price_) + ")",
-             line);
+      reject_cell(qc.empty() ? "quantity missing" : "unit price missing", qc.empty() ? c_qty_ : c_price_, line);
       return;
     }
     if (!parse_amount(qc, DecimalMark::dot, q) || !parse_amount(pc, opt_.decimal_mark, p)) {
       bool qbad = !parse_amount(qc, DecimalMark::dot, q);
-      reject_row(std::string(qbad ? "quantity" : "unit price") + " unreadable (" +
-                 column_label(columns_, qbad ? c_qty_ : c_price_) + ")",
-             line);
+      reject_cell(qbad ? "quantity unreadable" : "unit price unreadable", qbad ? c_qty_ : c_price_, line);
       return;
     }
     // (q × 10^4)(p × 10^4) / 10^4, rounded half away from zero; exact for 3-decimal prices.
@@ -513,11 +519,11 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
   // Without an id, a line that cannot start an order is rejected now; with one, it may
   // belong to an order further up the file, which group_orders() decides.
   if (new_order && !has_order_key && pd.amount_missing) {
-    reject_row("amount missing (" + column_label(columns_, c_amount_) + ")", pd.line);
+    reject_cell("amount missing", c_amount_, pd.line);
     return;
   }
   if (new_order && !has_order_key && pd.refund_bad) {
-    reject_row("refunded amount unreadable (" + column_label(columns_, c_refund_) + ")", pd.line);
+    reject_cell("refunded amount unreadable", c_refund_, pd.line);
     return;
   }
   if (n_lines_ == lines_cap_ || (new_order && n_orders_ == orders_cap_)) grow_columns();

@@ -188,6 +188,8 @@ class OrdersLoader : public RowSink {
   void process(uint64_t line, const std::string_view* fields, uint64_t row_hash);
   void reject(const std::string& reason, uint64_t line);
   void reject_row(const std::string& reason, uint64_t line);  // the row being processed
+  void reject_cell(const char* what, int column, uint64_t line);  // reject_row("what (column)")
+  void reject_date_out_of_range(uint64_t line);
   void resolve_dates();
   void resolve_amounts();
   void count_duplicates();
