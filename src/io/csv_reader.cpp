@@ -717,11 +717,11 @@ class CsvReader::Rows : public RecordSink {
   // was one of them. Out of line of on_record, which runs for every row (and was 40% larger).
   CUSTLENS_NOINLINE bool header_record(const Record& rec, bool blank) {
     CsvStats& st = r_.stats_;
-    if (!header_done_ && header_line_ && rec.line < header_line_) {
+    if (header_line_ && rec.line < header_line_) {
       st.preamble_lines.add(rec.line);  // above the header the user named
       return true;
     }
-    if (!header_done_ && !header_line_) {
+    if (!header_line_) {
       if (blank) {
         ++pre_header_blank_;
         st.blank_lines.add(rec.line);
@@ -732,27 +732,25 @@ class CsvReader::Rows : public RecordSink {
         return true;
       }
     }
-    if (!header_done_) {
-      header_done_ = true;
-      bool has_header = header_opt_ == 1 || header_line_;
-      if (header_opt_ == -1 && !header_line_) {
-        has_header = true;
-        for (uint32_t i = 0; i < rec.size; ++i)
-          if (looks_like_data(rec.field(i))) has_header = false;
-      }
-      st.has_header = has_header;
-      st.header_source = header_line_ ? "option (line " + std::to_string(header_line_) + ")"
-                                      : header_opt_ == -1 ? "detected" : "option";
-      if (has_header) {
-        set_columns(rec);
-        return true;
-      }
-      std::vector<std::string> cols;
-      for (uint32_t i = 0; i < width_; ++i) cols.push_back("column_" + std::to_string(i + 1));
-      st.columns = cols;
-      r_.sink_.on_header(cols, false);
-      fields_.resize(width_);
+    header_done_ = true;
+    bool has_header = header_opt_ == 1 || header_line_;
+    if (header_opt_ == -1 && !header_line_) {
+      has_header = true;
+      for (uint32_t i = 0; i < rec.size; ++i)
+        if (looks_like_data(rec.field(i))) has_header = false;
     }
+    st.has_header = has_header;
+    st.header_source = header_line_ ? "option (line " + std::to_string(header_line_) + ")"
+                                    : header_opt_ == -1 ? "detected" : "option";
+    if (has_header) {
+      set_columns(rec);
+      return true;
+    }
+    std::vector<std::string> cols;  // no header: the record is data, under made-up names
+    for (uint32_t i = 0; i < width_; ++i) cols.push_back("column_" + std::to_string(i + 1));
+    st.columns = cols;
+    r_.sink_.on_header(cols, false);
+    fields_.resize(width_);
     return false;
   }
 
