@@ -76,10 +76,6 @@ void BtydSummaryLoader::rollback() {
 
 void BtydSummaryLoader::feed(const char* p, size_t n) { reader_->feed(p, n); }
 
-std::string BtydSummaryLoader::label(int c) const {
-  return c >= 0 ? "column " + std::to_string(c + 1) + " \"" + columns_[size_t(c)] + "\"" : "";
-}
-
 void BtydSummaryLoader::on_size_estimate(uint64_t rows) {
   rows_.reserve(size_t(std::min<uint64_t>(rows, uint64_t(1) << 24)));
 }
@@ -195,8 +191,8 @@ void BtydSummaryLoader::resolve_decimal_mark() {
 void BtydSummaryLoader::check_rows() {
   for (Row& r : rows_) {
     auto readable = [&](Field f) {
-      if (r.cell[f] == kBlank) reject(r, std::string(kFieldNames[f]) + " missing (" + label(c_[f]) + ")");
-      else if (r.cell[f] == kUnreadable) reject(r, std::string(kFieldNames[f]) + " not a number (" + label(c_[f]) + ")");
+      if (r.cell[f] == kBlank) reject(r, std::string(kFieldNames[f]) + " missing (" + column_label(columns_, c_[f]) + ")");
+      else if (r.cell[f] == kUnreadable) reject(r, std::string(kFieldNames[f]) + " not a number (" + column_label(columns_, c_[f]) + ")");
       return !r.rejected;
     };
     double& x = r.v[kX];
@@ -204,40 +200,40 @@ void BtydSummaryLoader::check_rows() {
     double& T = r.v[kT];
     if (!readable(kX)) continue;
     if (x < 0 || x != std::floor(x)) {
-      reject(r, "btyd_frequency not a whole number >= 0 (" + label(c_[kX]) + ")");
+      reject(r, "btyd_frequency not a whole number >= 0 (" + column_label(columns_, c_[kX]) + ")");
       continue;
     }
     if (!readable(kTx)) continue;
     if (tx < 0) {
-      reject(r, "t_x negative (" + label(c_[kTx]) + ")");
+      reject(r, "t_x negative (" + column_label(columns_, c_[kTx]) + ")");
       continue;
     }
     if (!readable(kT)) continue;
     if (T < 0) {
-      reject(r, "T negative (" + label(c_[kT]) + ")");
+      reject(r, "T negative (" + column_label(columns_, c_[kT]) + ")");
       continue;
     }
     if (tx > T) {
       if (tx > T * (1 + kRoundingTolerance)) {
-        reject(r, "t_x greater than T (" + label(c_[kTx]) + ", " + label(c_[kT]) + ")");
+        reject(r, "t_x greater than T (" + column_label(columns_, c_[kTx]) + ", " + column_label(columns_, c_[kT]) + ")");
         continue;
       }
       tx = T;
       clipped_t_x_.add(r.line);
     }
     if (x == 0 && tx != 0) {
-      reject(r, "t_x must be 0 when btyd_frequency is 0 (" + label(c_[kTx]) + ")");
+      reject(r, "t_x must be 0 when btyd_frequency is 0 (" + column_label(columns_, c_[kTx]) + ")");
       continue;
     }
     if (c_[kWeight] >= 0) {
       if (!readable(kWeight)) continue;
       if (!(r.v[kWeight] > 0)) {
-        reject(r, "weight not > 0 (" + label(c_[kWeight]) + ")");
+        reject(r, "weight not > 0 (" + column_label(columns_, c_[kWeight]) + ")");
         continue;
       }
     }
     if (r.cell[kMonetary] == kUnreadable) {
-      reject(r, "btyd_monetary not a number (" + label(c_[kMonetary]) + ")");
+      reject(r, "btyd_monetary not a number (" + column_label(columns_, c_[kMonetary]) + ")");
       continue;
     }
     if (r.cell[kMonetary] == kBlank) r.v[kMonetary] = std::numeric_limits<double>::quiet_NaN();
@@ -304,7 +300,7 @@ const FileReport& BtydSummaryLoader::finish() {
                                 clipped_t_x_.count, clipped_t_x_.lines});
   if (no_id_)
     report_.warnings.push_back({"rows_without_customer_id",
-                                std::to_string(no_id_.count) + " row(s) have no value in " + label(c_id_) + " (" +
+                                std::to_string(no_id_.count) + " row(s) have no value in " + column_label(columns_, c_id_) + " (" +
                                     describe_lines(no_id_) +
                                     "); they count in the model fits but cannot be matched to a customer",
                                 no_id_.count, no_id_.lines});

@@ -141,7 +141,6 @@ class BtydSummaryLoader : public RowSink {
   void drop_repeated_ids();
   void reject(Row& r, const std::string& reason);
   void append();
-  std::string label(int c) const;
 
   BtydSummaryTable& t_;
   BtydSummaryLoadOptions opt_;

@@ -53,10 +53,6 @@ void CustomersLoader::rollback() {
 
 void CustomersLoader::feed(const char* p, size_t n) { reader_->feed(p, n); }
 
-std::string CustomersLoader::label(int c) const {
-  return c >= 0 ? "column " + std::to_string(c + 1) + " \"" + columns_[size_t(c)] + "\"" : "";
-}
-
 void CustomersLoader::on_header(const std::vector<std::string>& columns, bool has_header) {
   columns_ = columns;
   report_.mapping = choose_columns("customers", columns_, has_header, {}, opt_.mapping);
@@ -100,12 +96,12 @@ void CustomersLoader::reject(const std::string& reason, uint64_t line) {
 bool CustomersLoader::read_date(std::string_view cell, int c, const char* what, uint64_t line, int32_t& day,
                                 RawDate& raw, bool& pending) {
   if (!parse_date(cell, raw)) {
-    reject(std::string(what) + " unreadable (" + label(c) + ")", line);
+    reject(std::string(what) + " unreadable (" + column_label(columns_, c) + ")", line);
     return false;
   }
   if (raw.shape == DateShape::ymd) {
     if (!resolve_date(raw, DateOrder::unknown, day)) {
-      reject(std::string(what) + " is not a calendar date (" + label(c) + ")", line);
+      reject(std::string(what) + " is not a calendar date (" + column_label(columns_, c) + ")", line);
       return false;
     }
     return true;
@@ -142,7 +138,7 @@ void CustomersLoader::on_row(uint64_t line, const std::string_view* f, uint64_t 
   bool invisible = false;
   std::string_view key = id.empty() ? id : trim(normalize_key(id, key_buf_, &invisible));
   if (key.empty()) {
-    reject("customer id missing (" + label(c_id_) + ")", line);
+    reject("customer id missing (" + column_label(columns_, c_id_) + ")", line);
     return;
   }
   if (invisible) invisible_ids_.add(line);
@@ -189,8 +185,8 @@ void CustomersLoader::resolve_dates() {
     any_ambiguous |= (r.signup_pending && r.signup_raw.first != r.signup_raw.second) ||
                      (r.end_pending && r.end_raw.first != r.end_raw.second);
   }
-  std::string cols = c_signup_ >= 0 && c_end_ >= 0 ? label(c_signup_) + " and " + label(c_end_)
-                                                   : label(c_signup_ >= 0 ? c_signup_ : c_end_);
+  std::string cols = c_signup_ >= 0 && c_end_ >= 0 ? column_label(columns_, c_signup_) + " and " + column_label(columns_, c_end_)
+                                                   : column_label(columns_, c_signup_ >= 0 ? c_signup_ : c_end_);
   DateOrder order = opt_.date_order;
   if (!any_pending) {
     report_.date_order = "ymd";
@@ -237,15 +233,15 @@ void CustomersLoader::resolve_dates() {
       reject(reason, r.line);
     };
     if (r.signup_pending && !resolve_date(r.signup_raw, order, r.signup)) {
-      late("signup date is not a calendar date in " + report_.date_order + " order (" + label(c_signup_) + ")");
+      late("signup date is not a calendar date in " + report_.date_order + " order (" + column_label(columns_, c_signup_) + ")");
       continue;
     }
     if (r.end_pending && !resolve_date(r.end_raw, order, r.end)) {
-      late("end date is not a calendar date in " + report_.date_order + " order (" + label(c_end_) + ")");
+      late("end date is not a calendar date in " + report_.date_order + " order (" + column_label(columns_, c_end_) + ")");
       continue;
     }
     if (r.signup != kNoDay && r.end != kNoDay && r.end < r.signup)
-      late("end date before signup date (" + label(c_end_) + ")");
+      late("end date before signup date (" + column_label(columns_, c_end_) + ")");
   }
 }
 
@@ -323,14 +319,14 @@ const FileReport& CustomersLoader::finish() {
   finish_per_customer_report(report_, *reader_, rows_.size(), late_rejected_, dup_in_file, dup_earlier, differing);
   if (churned_unreadable_)
     report_.warnings.push_back({"churned_unreadable",
-                                std::to_string(churned_unreadable_.count) + " value(s) in " + label(c_churned_) +
+                                std::to_string(churned_unreadable_.count) + " value(s) in " + column_label(columns_, c_churned_) +
                                     " are neither yes nor no (" + describe_lines(churned_unreadable_) +
                                     "); those customers' churned flag is unknown",
                                 churned_unreadable_.count, churned_unreadable_.lines});
   if (churned_blank_)
     report_.warnings.push_back({"churned_blank",
                                 std::to_string(churned_blank_.count) + " customer(s) have no value in " +
-                                    label(c_churned_) + " (" + describe_lines(churned_blank_) +
+                                    column_label(columns_, c_churned_) + " (" + describe_lines(churned_blank_) +
                                     "); their churned flag is unknown",
                                 churned_blank_.count, churned_blank_.lines});
   if (numbers_unreadable_)

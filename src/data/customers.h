@@ -132,7 +132,6 @@ class CustomersLoader : public RowSink {
   void resolve_dates();
   void resolve_decimal_mark();
   void append();
-  std::string label(int c) const;
 
   CustomersTable& t_;
   CustomerLoadOptions opt_;

@@ -23,10 +23,6 @@ std::string normalize_currency(std::string_view s) {
   return out;
 }
 
-std::string column_label(const std::vector<std::string>& columns, int c) {
-  return c >= 0 ? "column " + std::to_string(c + 1) + " \"" + columns[size_t(c)] + "\"" : "";
-}
-
 // Order dates are plausible from 1970 to 2099. Outside that they are typos (`0997-05-31` for
 // 1997), and one such row would stretch every period series and cohort table over centuries.
 const int32_t kFirstOrderDay = days_from_civil(1970, 1, 1);
@@ -56,6 +52,10 @@ bool looks_scientific(std::string_view s) {
 }
 
 }  // namespace
+
+std::string column_label(const std::vector<std::string>& columns, int c) {
+  return c >= 0 ? "column " + std::to_string(c + 1) + " \"" + columns[size_t(c)] + "\"" : "";
+}
 
 void add_reader_skips(FileReport& report, const CsvStats& csv) {
   auto skip = [&](const char* kind, const Tally& t) {
@@ -189,30 +189,8 @@ void OrdersLoader::on_size_estimate(uint64_t rows) {
 // and n_orders_: one check per row instead of a capacity check per column per row. Sizes grow
 // in big steps when the estimate is exceeded; settle_columns() cuts them to the rows written.
 void OrdersLoader::size_columns(size_t lines, size_t orders) {
-  if (lines > lines_cap_) {
-    lines_cap_ = lines;
-    t_.line_order.resize(lines);
-    t_.line_day.resize(lines);
-    t_.line_amount.resize(lines);
-    t_.line_flags.resize(lines);
-    t_.line_number.resize(lines);
-    t_.line_file.resize(lines);
-    line_hash_.resize(lines - mark_lines_);
-  }
-  if (orders > orders_cap_) {
-    orders_cap_ = orders;
-    t_.order_customer.resize(orders);
-    t_.order_status.resize(orders);
-    t_.order_refunded.resize(orders);
-    t_.order_channel.resize(orders);
-    t_.order_currency.resize(orders);
-    t_.order_key_at.resize(orders);
-    t_.order_key_len.resize(orders);
-    started_without_amount_.resize(orders - mark_orders_);
-    customer_at_.resize(orders - mark_orders_);
-    customer_len_.resize(orders - mark_orders_);
-    customer_keys_.reserve(orders - mark_orders_);
-  }
+  if (lines > lines_cap_) resize_line_columns(lines);
+  if (orders > orders_cap_) resize_order_columns(orders);
 }
 
 void OrdersLoader::grow_columns() {
@@ -221,29 +199,37 @@ void OrdersLoader::grow_columns() {
 }
 
 void OrdersLoader::settle_columns() {
-  if (lines_cap_ != n_lines_) {
-    lines_cap_ = n_lines_;
-    t_.line_order.resize(n_lines_);
-    t_.line_day.resize(n_lines_);
-    t_.line_amount.resize(n_lines_);
-    t_.line_flags.resize(n_lines_);
-    t_.line_number.resize(n_lines_);
-    t_.line_file.resize(n_lines_);
-    line_hash_.resize(n_lines_ - mark_lines_);
-  }
-  if (orders_cap_ != n_orders_) {
-    orders_cap_ = n_orders_;
-    t_.order_customer.resize(n_orders_);
-    t_.order_status.resize(n_orders_);
-    t_.order_refunded.resize(n_orders_);
-    t_.order_channel.resize(n_orders_);
-    t_.order_currency.resize(n_orders_);
-    t_.order_key_at.resize(n_orders_);
-    t_.order_key_len.resize(n_orders_);
-    started_without_amount_.resize(n_orders_ - mark_orders_);
-    customer_at_.resize(n_orders_ - mark_orders_);
-    customer_len_.resize(n_orders_ - mark_orders_);
-  }
+  if (lines_cap_ != n_lines_) resize_line_columns(n_lines_);
+  if (orders_cap_ != n_orders_) resize_order_columns(n_orders_);
+}
+
+// Every per-line column (the table's and this file's) to n lines of the table.
+void OrdersLoader::resize_line_columns(size_t n) {
+  lines_cap_ = n;
+  t_.line_order.resize(n);
+  t_.line_day.resize(n);
+  t_.line_amount.resize(n);
+  t_.line_flags.resize(n);
+  t_.line_number.resize(n);
+  t_.line_file.resize(n);
+  line_hash_.resize(n - mark_lines_);
+}
+
+// Every per-order column (the table's and this file's) to n orders of the table; room for
+// as many customer keys (a smaller reserve does nothing).
+void OrdersLoader::resize_order_columns(size_t n) {
+  orders_cap_ = n;
+  t_.order_customer.resize(n);
+  t_.order_status.resize(n);
+  t_.order_refunded.resize(n);
+  t_.order_channel.resize(n);
+  t_.order_currency.resize(n);
+  t_.order_key_at.resize(n);
+  t_.order_key_len.resize(n);
+  started_without_amount_.resize(n - mark_orders_);
+  customer_at_.resize(n - mark_orders_);
+  customer_len_.resize(n - mark_orders_);
+  customer_keys_.reserve(n - mark_orders_);
 }
 
 void OrdersLoader::on_header(const std::vector<std::string>& columns, bool has_header) {

@@ -43,6 +43,8 @@ struct FileReport {
   std::vector<Notice> warnings;
 };
 
+/// `column 3 "amount"` for column index c (0-based) of `columns`; "" for no column (c < 0).
+std::string column_label(const std::vector<std::string>& columns, int c);
 /// Counts the lines the reader skipped (blank, before the header, totals) in the report.
 void add_reader_skips(FileReport& report, const CsvStats& csv);
 /// rows_read = rows_used + rows_rejected + rows_skipped, or an internal_accounting error.
@@ -198,6 +200,8 @@ class OrdersLoader : public RowSink {
   void size_columns(size_t lines, size_t orders);
   void grow_columns();
   void settle_columns();
+  void resize_line_columns(size_t n);
+  void resize_order_columns(size_t n);
   void group_orders();
   void group_customers();
   template <class Written>
