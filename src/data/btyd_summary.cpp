@@ -304,12 +304,7 @@ const FileReport& BtydSummaryLoader::finish() {
                                     describe_lines(no_id_) +
                                     "); they count in the model fits but cannot be matched to a customer",
                                 no_id_.count, no_id_.lines});
-  if (invisible_ids_)
-    report_.warnings.push_back({"invisible_characters_in_ids",
-                                std::to_string(invisible_ids_.count) +
-                                    " customer id(s) contain invisible characters: kept in the id, ignored when "
-                                    "matching customers (" + describe_lines(invisible_ids_) + ")",
-                                invisible_ids_.count, invisible_ids_.lines});
+  add_invisible_ids_warning(report_, invisible_ids_);
   append();
   return t_.files.back();
 }

@@ -335,12 +335,7 @@ const FileReport& CustomersLoader::finish() {
                                     " tenure or charges value(s) are not numbers (tenure: whole months) (" +
                                     describe_lines(numbers_unreadable_) + "); left blank",
                                 numbers_unreadable_.count, numbers_unreadable_.lines});
-  if (invisible_ids_)
-    report_.warnings.push_back({"invisible_characters_in_ids",
-                                std::to_string(invisible_ids_.count) +
-                                    " customer id(s) contain invisible characters: kept in the id, ignored when "
-                                    "matching customers (" + describe_lines(invisible_ids_) + ")",
-                                invisible_ids_.count, invisible_ids_.lines});
+  add_invisible_ids_warning(report_, invisible_ids_);
   append();
   return t_.files.back();
 }

@@ -57,6 +57,16 @@ std::string column_label(const std::vector<std::string>& columns, int c) {
   return c >= 0 ? "column " + std::to_string(c + 1) + " \"" + columns[size_t(c)] + "\"" : "";
 }
 
+void add_invisible_ids_warning(FileReport& report, const Tally& lines) {
+  if (!lines) return;
+  report.warnings.push_back({"invisible_characters_in_ids",
+                             std::to_string(lines.count) +
+                                 " customer id(s) contain invisible characters (bidi controls, zero-width "
+                                 "characters, soft hyphens): kept in the id, ignored when matching customers (" +
+                                 describe_lines(lines) + ")",
+                             lines.count, lines.lines});
+}
+
 void add_reader_skips(FileReport& report, const CsvStats& csv) {
   auto skip = [&](const char* kind, const Tally& t) {
     if (!t) return;
@@ -1090,13 +1100,7 @@ const FileReport& OrdersLoader::finish() {
                                     "normalisation): " + describe_lines(merged_spellings_) +
                                     "; the customer keeps the spelling seen first",
                                 merged_spellings_.count, merged_spellings_.lines});
-  if (invisible_ids_)
-    report_.warnings.push_back({"invisible_characters_in_ids",
-                                std::to_string(invisible_ids_.count) +
-                                    " customer id(s) contain invisible characters (bidi controls, zero-width "
-                                    "characters, soft hyphens): kept in the id, ignored when matching customers (" +
-                                    describe_lines(invisible_ids_) + ")",
-                                invisible_ids_.count, invisible_ids_.lines});
+  add_invisible_ids_warning(report_, invisible_ids_);
   if (currency_mismatch_)
     report_.warnings.push_back({"currency_mismatch",
                                 std::to_string(currency_mismatch_.count) +

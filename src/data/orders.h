@@ -45,6 +45,8 @@ struct FileReport {
 
 /// `column 3 "amount"` for column index c (0-based) of `columns`; "" for no column (c < 0).
 std::string column_label(const std::vector<std::string>& columns, int c);
+/// The invisible_characters_in_ids warning for customer ids on these lines (none when empty).
+void add_invisible_ids_warning(FileReport& report, const Tally& lines);
 /// Counts the lines the reader skipped (blank, before the header, totals) in the report.
 void add_reader_skips(FileReport& report, const CsvStats& csv);
 /// rows_read = rows_used + rows_rejected + rows_skipped, or an internal_accounting error.
