@@ -14,39 +14,65 @@
 namespace custlens {
 
 /// Bytes appended at the end, read back by offset; appends are inline (copy_short), unlike
-/// std::string's.
+/// std::string's. The bytes live in blocks of kBlock that are never moved or copied: a
+/// growing single buffer would copy everything at each doubling and touch twice the memory,
+/// and in wasm every fresh page is a page fault. An offset is a position in the sequence of
+/// blocks (block × kBlock + offset in it); a string that does not fit the rest of a block
+/// starts the next one, and a string longer than kBlock has a block of its own that takes
+/// up as many positions as it needs.
 class ByteArena {
  public:
+  static constexpr int kShift = 20;
+  static constexpr size_t kBlock = size_t(1) << kShift;
+
+  /// The end of the last string: no string starts before it (a mark for truncate()).
   size_t size() const { return len_; }
   bool empty() const { return len_ == 0; }
-  const char* data() const { return bytes_.get(); }
-  std::string_view view(uint64_t at, size_t n) const { return {bytes_.get() + at, n}; }
-  void append(const char* p, size_t n) {
-    if (capacity_ - len_ < n) grow(len_ + n);
-    copy_short(bytes_.get() + len_, p, n);
-    len_ += n;
+  std::string_view view(uint64_t at, size_t n) const {
+    if (n == 0) return {};
+    return {blocks_[size_t(at >> kShift)].get() + (at & (kBlock - 1)), n};
   }
-  void append(std::string_view s) { append(s.data(), s.size()); }
-  /// Forgets everything from byte n on.
+  /// Appends n bytes; returns their offset (size(), unless they start a new block).
+  uint64_t append(const char* p, size_t n) {
+    if (room_ < n) next_block(n);
+    copy_short(cur_, p, n);
+    cur_ += n;
+    room_ -= n;
+    len_ += n;
+    return len_ - n;
+  }
+  uint64_t append(std::string_view s) { return append(s.data(), s.size()); }
+  /// Forgets everything from offset n on (n an earlier size()).
   void truncate(size_t n) {
-    if (n < len_) len_ = n;
+    if (n >= len_) return;
+    len_ = n;
+    blocks_.resize((n + kBlock - 1) >> kShift);
+    cur_ = nullptr;
+    room_ = 0;  // the next append starts a new block
   }
   void release() {
-    bytes_.reset();
-    capacity_ = len_ = 0;
+    std::vector<std::unique_ptr<char[]>>().swap(blocks_);
+    cur_ = nullptr;
+    len_ = room_ = 0;
   }
 
  private:
-  // Doubling, without zero-filling the new bytes as a vector's resize would.
-  void grow(size_t need) {
-    size_t cap = std::max<size_t>({capacity_ * 2, need, 4096});
-    std::unique_ptr<char[]> bigger(new char[cap]);
-    if (len_) std::memcpy(bigger.get(), bytes_.get(), len_);
-    bytes_ = std::move(bigger);
-    capacity_ = cap;
+  // A block at the next block boundary with room for n bytes: kBlock, or n alone when n is
+  // longer (its one string fills it, and empty slots stand for the further positions it
+  // takes, so that every offset's block is blocks_[offset / kBlock]).
+  void next_block(size_t n) {
+    const size_t b = (len_ + kBlock - 1) >> kShift;
+    blocks_.resize(b);
+    const size_t cap = std::max(n, kBlock);
+    cur_ = new char[cap];
+    blocks_.emplace_back(cur_);
+    blocks_.resize(b + ((cap + kBlock - 1) >> kShift));
+    len_ = b << kShift;
+    room_ = cap;
   }
-  std::unique_ptr<char[]> bytes_;
-  size_t capacity_ = 0, len_ = 0;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* cur_ = nullptr;
+  size_t len_ = 0, room_ = 0;
 };
 
 /// An allocator whose value-less construct() leaves the bytes as they are: a vector's

@@ -131,6 +131,7 @@ OrdersLoader::OrdersLoader(OrdersTable& table, std::string file_name, OrderLoadO
   mark_currencies_ = t_.currencies.size();
   n_lines_ = lines_cap_ = mark_lines_;
   n_orders_ = orders_cap_ = mark_orders_;
+  keep_optional_columns();
   // Overlap check against earlier files: a hash set, built only when there are earlier files
   // (one file alone pays nothing for it).
   for (; t_.earlier_rows_files < t_.file_hashes.size(); ++t_.earlier_rows_files)
@@ -221,8 +222,28 @@ void OrdersLoader::resize_line_columns(size_t n) {
   t_.line_amount.resize(n);
   t_.line_flags.resize(n);
   t_.line_number.resize(n);
-  t_.line_file.resize(n);
+  if (keep_file_) t_.line_file.resize(n);
   line_hash_.resize(n - mark_lines_);
+}
+
+// The columns that stay empty while all zeros (OrdersTable) are written from the file that
+// needs them on: a second file needs the file column; a file with a status, refund or
+// currency column, or after one that had it, the order column. Called when the file starts
+// and when its columns are known; the rows before hold zeros. (A currency can also come from
+// an amount's symbol: add_line starts the column at the first.)
+void OrdersLoader::keep_optional_columns() {
+  auto keep = [](auto& column, bool needed, size_t rows, size_t cap) {
+    if (!needed) return false;
+    if (column.empty()) {
+      column.assign(rows, 0);
+      column.resize(cap);
+    }
+    return true;
+  };
+  keep_file_ = keep(t_.line_file, file_index_ > 0 || !t_.line_file.empty(), n_lines_, lines_cap_);
+  keep_status_ = keep(t_.order_status, c_status_ >= 0 || !t_.order_status.empty(), n_orders_, orders_cap_);
+  keep_refund_ = keep(t_.order_refunded, c_refund_ >= 0 || !t_.order_refunded.empty(), n_orders_, orders_cap_);
+  keep_currency_ = keep(t_.order_currency, c_currency_ >= 0 || !t_.order_currency.empty(), n_orders_, orders_cap_);
 }
 
 // Every per-order column (the table's and this file's) to n orders of the table; room for
@@ -230,10 +251,10 @@ void OrdersLoader::resize_line_columns(size_t n) {
 void OrdersLoader::resize_order_columns(size_t n) {
   orders_cap_ = n;
   t_.order_customer.resize(n);
-  t_.order_status.resize(n);
-  t_.order_refunded.resize(n);
+  if (keep_status_) t_.order_status.resize(n);
+  if (keep_refund_) t_.order_refunded.resize(n);
   t_.order_channel.resize(n);
-  t_.order_currency.resize(n);
+  if (keep_currency_) t_.order_currency.resize(n);
   t_.order_key_at.resize(n);
   t_.order_key_len.resize(n);
   started_without_amount_.resize(n - mark_orders_);
@@ -261,6 +282,7 @@ void OrdersLoader::map_columns(const std::vector<std::vector<std::string>>& samp
   c_status_ = col("status");
   c_channel_ = col("channel");
   c_currency_ = col("currency");
+  keep_optional_columns();
   std::string cols;
   for (size_t i = 0; i < columns_.size() && i < 12; ++i) cols += (i ? ", " : "") + columns_[i];
   if (c_date_ < 0)
@@ -481,8 +503,8 @@ std::string_view OrdersLoader::unicode_customer_key(std::string_view id, uint32_
   key = trim(key);  // NFKC makes no-break and ideographic spaces plain spaces
   if (invisible) invisible_ids_.add(line);
   if (key.empty()) return key;  // nothing visible: a guest
-  customer_spelling_.push_back({order - uint32_t(mark_orders_), uint32_t(customer_arena_.size()), uint32_t(id.size())});
-  customer_arena_.append(id.data(), id.size());
+  const uint64_t at = customer_arena_.append(id.data(), id.size());
+  customer_spelling_.push_back({order - uint32_t(mark_orders_), uint32_t(at), uint32_t(id.size())});
   return key;
 }
 
@@ -523,12 +545,16 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
     return;
   }
   if (n_lines_ == lines_cap_ || (new_order && n_orders_ == orders_cap_)) grow_columns();
+  if (pd.currency_id && !keep_currency_) {  // the first stated currency (an amount's symbol)
+    keep_currency_ = true;
+    t_.order_currency.assign(n_orders_, 0);
+    t_.order_currency.resize(orders_cap_);
+  }
   if (new_order) {
     order = uint32_t(n_orders_);
     const size_t k = order - mark_orders_;  // index in this file's orders
-    t_.order_key_at[order] = uint64_t(t_.order_key_arena.size());
+    t_.order_key_at[order] = t_.order_key_arena.append(order_key.data(), order_key.size());
     t_.order_key_len[order] = uint32_t(order_key.size());
-    t_.order_key_arena.append(order_key.data(), order_key.size());
     if (has_order_key) {
       uint64_t code;
       uint64_t key = id_key(order_key.data(), order_key.size(), code);
@@ -553,16 +579,15 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
       key = unicode_customer_key(ck, order, pd.line);
       if (key.data() == ck.data()) break;
     }
-    customer_at_[k] = uint32_t(customer_arena_.size());
+    customer_at_[k] = uint32_t(customer_arena_.append(key.data(), key.size()));
     customer_len_[k] = uint32_t(key.size());
     if (!key.empty()) customer_keys_.emplace_back(hash, uint32_t(k));
-    customer_arena_.append(key.data(), key.size());
     t_.order_customer[order] = Interner::kNone;
-    t_.order_status[order] = pd.status_id;
+    if (keep_status_) t_.order_status[order] = pd.status_id;
     if (pd.refund_ambiguous) pending_refunds_.push_back({order, pd.refund_alt});
-    t_.order_refunded[order] = pd.refunded;
+    if (keep_refund_) t_.order_refunded[order] = pd.refunded;
     t_.order_channel[order] = pd.channel_id;
-    t_.order_currency[order] = pd.currency_id;
+    if (keep_currency_) t_.order_currency[order] = pd.currency_id;
     ++n_orders_;
   } else if (pd.currency_id && t_.order_currency[order] != pd.currency_id) {
     if (t_.order_currency[order] == 0) {
@@ -596,7 +621,7 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
   t_.line_amount[index] = pd.amount;
   t_.line_flags[index] = pd.flags;
   t_.line_number[index] = uint32_t(pd.line);
-  t_.line_file[index] = file_index_;
+  if (keep_file_) t_.line_file[index] = file_index_;
   ++n_lines_;
   ++appended_;
 }
@@ -774,7 +799,7 @@ void OrdersLoader::group_orders() {
     uint32_t target = into[o - first];
     if (target != o) {
       order_dead_[o - first] = 1;
-      uint32_t cur = t_.order_currency[o];
+      uint32_t cur = keep_currency_ ? t_.order_currency[o] : 0;
       if (cur && t_.order_currency[target] == 0) t_.order_currency[target] = cur;
       else if (cur && t_.order_currency[target] != cur) currency_mismatch_.add(t_.line_number[i]);
       t_.line_order[i] = target;
@@ -849,9 +874,8 @@ void OrdersLoader::group_customers() {
       uint32_t l = fresh[k];
       id_of[l] = uint32_t(t_.customer_count());
       std::string_view name = customer_spelling_.empty() ? key(l) : written(l);
-      t_.customer_key_at.push_back(uint64_t(t_.customer_key_arena.size()));
+      t_.customer_key_at.push_back(t_.customer_key_arena.append(name));
       t_.customer_key_len.push_back(uint32_t(name.size()));
-      t_.customer_key_arena.append(name);
       if (name.data() != key(l).data()) {
         t_.customer_match.push_back({id_of[l], customer_len_[l], uint64_t(t_.customer_match_arena.size())});
         t_.customer_match_arena.append(key(l));

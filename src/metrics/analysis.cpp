@@ -260,8 +260,8 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
     const uint32_t* line_order = t.line_order.data();
     const int32_t* line_day = t.line_day.data();
     const int64_t* line_amount = t.line_amount.data();
-    const uint16_t* line_file = t.line_file.data();
-    const uint32_t* order_status = t.order_status.data();
+    const uint16_t* line_file = t.line_file.empty() ? nullptr : t.line_file.data();  // (empty: all 0)
+    const uint32_t* order_status = t.order_status.empty() ? nullptr : t.order_status.data();
     const uint8_t* refunds_apply = file_refunds_apply.data();
     const size_t nfiles = file_refunds_apply.size();
     uint8_t* st = state.data();
@@ -286,7 +286,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
       bool has_amount = fl & kLineHasAmount;
       int64_t amount = has_amount ? line_amount[i] : 0;
       if (!(s & kSeen)) {
-        uint16_t f = line_file[i];
+        uint16_t f = line_file ? line_file[i] : 0;
         s |= kSeen | (has_amount ? kFirstHasAmount | kAmountLine : 0) | ((f >= nfiles || refunds_apply[f]) ? kRefundsApply : 0);
         days[o] = day;
         sums[o] = amount;
@@ -297,7 +297,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
       if (!has_amount) s |= kLineWithoutAmount;
       if (fl & (kLineNegQty | kLineNegAmount)) s |= kNegative;
       st[o] = s;
-      ++rows[order_status[o]];
+      ++rows[order_status ? order_status[o] : 0];
     }
     lo = blo;
     hi = bhi;
@@ -364,10 +364,10 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
     uint8_t* kinds = kind.data();
     int64_t* sums = net.get();
     const int32_t* days = order_day.get();
-    const uint32_t* order_status = t.order_status.data();
-    const int64_t* order_refunded = t.order_refunded.data();
+    const uint32_t* order_status = t.order_status.empty() ? nullptr : t.order_status.data();  // (empty: all 0)
+    const int64_t* order_refunded = t.order_refunded.empty() ? nullptr : t.order_refunded.data();
     const uint32_t* order_customer = t.order_customer.data();
-    const uint32_t* order_currency = t.order_currency.data();
+    const uint32_t* order_currency = t.order_currency.empty() ? nullptr : t.order_currency.data();
     const uint32_t* order_channel = t.order_channel.data();
     const uint8_t* excluded = status_excluded.data();
     const uint32_t* month_of = month_of_day.data();
@@ -385,7 +385,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
         continue;
       }
       ++a.orders_total;
-      uint32_t st = order_status[o];
+      uint32_t st = order_status ? order_status[o] : 0;
       ++status_counts[st].orders;
       if (excluded[st]) {
         kinds[o] = kExcluded;
@@ -395,7 +395,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
       // Some lines carry amounts, some not: sum what is there, unless the first line alone
       // has one (an order total on the first line only, Shopify's Total).
       if ((s & kLineWithoutAmount) && !((s & kFirstHasAmount) && !(s & kAmountLines2))) ++a.partial_amount_orders;
-      int64_t refunded = s & kRefundsApply ? order_refunded[o] : 0;
+      int64_t refunded = s & kRefundsApply && order_refunded ? order_refunded[o] : 0;
       int64_t n = sums[o] - refunded;
       sums[o] = n;
       bool purchase = n > 0 || (n == 0 && !(s & kNegative) && refunded == 0);
@@ -416,7 +416,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
       } else {
         ++counts[size_t(c) + 2];
       }
-      auto& cur = currency_rows[order_currency[o]];
+      auto& cur = currency_rows[order_currency ? order_currency[o] : 0];
       (purchase ? cur.orders : cur.returns)++;
       cur.revenue_units += n;
       if (channels) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "api/engine.h"
+#include "data/arena.h"
 #include "io/normalize.h"
 #include "support.h"
 
@@ -206,4 +207,45 @@ TEST_CASE("bad-input row 34: the matching key (normalize_key)", "[ids]") {
   CHECK(std::string(normalize_key("a" + kZwsp + "b" + kRlo, buf, &invisible)) == "ab");
   CHECK(invisible);
   CHECK(normalize_key("\xFF" "a") == "\xFF" "a");  // bytes that are not UTF-8 pass through
+}
+
+TEST_CASE("ByteArena: offsets stay valid across blocks, for strings longer than a block, and after truncate", "[ids]") {
+  using custlens::ByteArena;
+  ByteArena a;
+  std::vector<std::pair<uint64_t, std::string>> kept;
+  size_t misplaced = 0;
+  auto add = [&](const std::string& s) {
+    // The offset a string gets is size() unless it starts a new block.
+    size_t end = a.size();
+    uint64_t at = a.append(s);
+    misplaced += !(at == end || at % ByteArena::kBlock == 0);
+    kept.emplace_back(at, s);
+  };
+  auto unreadable = [&] {
+    size_t bad = 0;
+    for (const auto& [at, s] : kept) bad += a.view(at, s.size()) != s;
+    return bad;
+  };
+  // 9-byte ids fill a block to within 8 bytes; the next one starts the second block.
+  const size_t per_block = ByteArena::kBlock / 9;
+  for (size_t i = 0; i < per_block + 10; ++i) add("C" + std::to_string(10000000 + i));
+  CHECK(kept[per_block].first == ByteArena::kBlock);
+  CHECK(kept[per_block - 1].first == (per_block - 1) * 9);
+  const size_t mark = a.size();
+  // Longer than a block: a block of its own, and the string after it starts a block again.
+  std::string big(ByteArena::kBlock * 2 + 3, 'x');
+  big[0] = 'a', big.back() = 'z';
+  add(big);
+  add("after");
+  CHECK(kept[kept.size() - 2].first == 2 * ByteArena::kBlock);
+  CHECK(kept.back().first == 5 * ByteArena::kBlock);
+  CHECK(unreadable() == 0);
+  CHECK(a.view(a.size(), 0).empty());
+  // Rolled back to the mark (a failed file), the arena goes on with the next block.
+  a.truncate(mark);
+  kept.resize(per_block + 10);
+  add("again");
+  CHECK(kept.back().first == 2 * ByteArena::kBlock);
+  CHECK(unreadable() == 0);
+  CHECK(misplaced == 0);
 }

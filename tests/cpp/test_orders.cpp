@@ -667,3 +667,39 @@ TEST_CASE("id keys: short ids are exact and ordered, others hashed", "[orders][i
     }
   CHECK(keys.size() == abc.size() * abc.size());
 }
+
+TEST_CASE("a column one file lacks reads as zeros beside a file that has it, in either order", "[orders]") {
+  // OrdersTable keeps the status, refund, currency and file columns empty while all zeros.
+  const std::string plain = "order_id,customer_id,order_date,amount\n1,a,2024-01-01,10\n2,b,2024-01-02,20\n";
+  const std::string with_status = "order_id,customer_id,order_date,amount,status,refunded_amount\n"
+                                  "3,a,2024-01-05,30,cancelled,0\n4,b,2024-01-06,40,paid,15\n";
+  for (bool plain_first : {true, false}) {
+    Run run;
+    REQUIRE(run.load(plain_first ? plain : with_status)["ok"]);
+    REQUIRE(run.load(plain_first ? with_status : plain)["ok"]);
+    json r = run.analyze();
+    CHECK(metric(r, "revenue") == Approx(10 + 20 + 40 - 15));
+    CHECK(metric(r, "orders") == 3);
+    CHECK(r["metrics"]["orders"]["inputs"]["excluded_by_status"] == 1);
+  }
+  // Net amounts in one file only: its refund is not subtracted again, the other file's is.
+  const std::string net = "order_id,customer_id,order_date,amount,refunded_amount\n5,c,2024-01-07,80,20\n";
+  const std::string gross = "order_id,customer_id,order_date,amount,refunded_amount\n6,d,2024-01-08,50,5\n";
+  for (bool net_first : {true, false}) {
+    Run run;
+    REQUIRE(run.load(plain)["ok"]);
+    REQUIRE(run.load(net_first ? net : gross, net_first ? json{{"amountIsNet", true}} : json::object())["ok"]);
+    REQUIRE(run.load(net_first ? gross : net, net_first ? json::object() : json{{"amountIsNet", true}})["ok"]);
+    CHECK(metric(run.analyze(), "revenue") == Approx(10 + 20 + 80 + 50 - 5));
+  }
+  // A currency first stated on a later row: the rows before it are "not stated".
+  Run run;
+  REQUIRE(run.load("order_id,customer_id,order_date,amount\n1,a,2024-01-01,10\n2,b,2024-01-02,¥20\n3,a,2024-01-03,5\n")["ok"]);
+  json cur = run.analyze()["breakdowns"]["currency"];
+  INFO(cur.dump());
+  REQUIRE(cur.size() == 2);
+  CHECK(cur[0]["value"].is_null());
+  CHECK(cur[0]["revenue"].get<double>() == Approx(15.0));
+  CHECK(cur[1]["value"] == "CNY");
+  CHECK(cur[1]["revenue"].get<double>() == Approx(20.0));
+}
