@@ -59,8 +59,9 @@ class ByteArena {
  private:
   // A block at the next block boundary with room for n bytes: kBlock, or n alone when n is
   // longer (its one string fills it, and empty slots stand for the further positions it
-  // takes, so that every offset's block is blocks_[offset / kBlock]).
-  void next_block(size_t n) {
+  // takes, so that every offset's block is blocks_[offset / kBlock]). Out of line: append()
+  // stays small enough to inline into the per-row code.
+  __attribute__((noinline)) void next_block(size_t n) {
     const size_t b = (len_ + kBlock - 1) >> kShift;
     blocks_.resize(b);
     const size_t cap = std::max(n, kBlock);

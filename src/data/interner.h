@@ -135,22 +135,23 @@ class Interner {
  public:
   static constexpr uint32_t kNone = 0xFFFFFFFFu;
 
-  /// The id of `s`, adding it when new.
+  /// The id of `s`, adding it when new. Values of up to 16 bytes (a status, a channel, a
+  /// currency: a few values repeated on every row) are looked up first among the last ones
+  /// seen, by their bytes, which needs no hash.
   uint32_t intern(std::string_view s) {
-    if ((size() + 1) * 2 > slots_.size()) grow();  // at most half full: short probes
-    uint32_t tag = uint32_t(hash_bytes(s.data(), s.size()));
-    size_t mask = slots_.size() - 1;
-    for (size_t i = tag & mask;; i = (i + 1) & mask) {
-      Slot& slot = slots_[i];
-      if (slot.id == kNone) {
-        uint32_t id = uint32_t(size());
-        slot = {id, tag};
-        offsets_.push_back(uint64_t(arena_.size()));
-        arena_.append(s.data(), s.size());
-        return id;
-      }
-      if (slot.tag == tag && same_text(get(slot.id), s)) return slot.id;
+    const size_t n = s.size();
+    if (n > 16) return intern_new(s);
+    uint64_t w0, w1 = 0;
+    if (n >= 8) {
+      std::memcpy(&w0, s.data(), 8);
+      std::memcpy(&w1, s.data() + n - 8, 8);  // overlaps w0 below 16 bytes: still one per text
+    } else {
+      w0 = load_short(s.data(), n);
     }
+    Recent& r = recent_[size_t(((w0 ^ (w1 << 1) ^ n) * 0x9E3779B97F4A7C15ULL) >> 61)];
+    if (r.id != kNone && r.len == n && r.w0 == w0 && r.w1 == w1) return r.id;
+    r = {w0, w1, uint32_t(n), intern_new(s)};
+    return r.id;
   }
 
   std::string_view get(uint32_t id) const {
@@ -167,11 +168,35 @@ class Interner {
     arena_.resize(size_t(offsets_[n]));
     offsets_.resize(n);
     drop_from(n);
+    for (Recent& r : recent_) r.id = kNone;
   }
 
   void clear() { *this = Interner(); }
 
  private:
+  // The id of `s` from the hash table, adding it when new.
+  uint32_t intern_new(std::string_view s) {
+    if ((size() + 1) * 2 > slots_.size()) grow();  // at most half full: short probes
+    uint32_t tag = uint32_t(hash_bytes(s.data(), s.size()));
+    size_t mask = slots_.size() - 1;
+    for (size_t i = tag & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.id == kNone) {
+        uint32_t id = uint32_t(size());
+        slot = {id, tag};
+        offsets_.push_back(uint64_t(arena_.size()));
+        arena_.append(s.data(), s.size());
+        return id;
+      }
+      if (slot.tag == tag && same_text(get(slot.id), s)) return slot.id;
+    }
+  }
+
+  struct Recent {  // a text of up to 16 bytes as two words (see intern) and its id
+    uint64_t w0 = 0, w1 = 0;
+    uint32_t len = 0, id = kNone;
+  };
+  Recent recent_[8];
   struct Slot {
     uint32_t id;
     uint32_t tag;  // low half of the hash: places the slot, and most mismatches end here

@@ -8,6 +8,7 @@
 
 #include "api/engine.h"
 #include "data/arena.h"
+#include "data/interner.h"
 #include "io/normalize.h"
 #include "support.h"
 
@@ -248,4 +249,23 @@ TEST_CASE("ByteArena: offsets stay valid across blocks, for strings longer than 
   CHECK(kept.back().first == 2 * ByteArena::kBlock);
   CHECK(unreadable() == 0);
   CHECK(misplaced == 0);
+}
+
+TEST_CASE("Interner: short values from the recent cache get the same ids as from the table", "[ids]") {
+  custlens::Interner in;
+  const std::vector<std::string> texts = {"", "online", "store", "mobile", "a", "ab", "abcdefgh", "abcdefghi",
+                                          "abcdefghj", "0123456789abcdef", "0123456789abcdeg", "x123456789abcdef",
+                                          "a longer value than sixteen bytes", "a longer value than sixteen bytez"};
+  std::vector<uint32_t> ids;
+  for (const auto& t : texts) ids.push_back(in.intern(t));
+  for (size_t i = 0; i < ids.size(); ++i) CHECK(ids[i] == i);  // all distinct, in order
+  for (int round = 0; round < 3; ++round)
+    for (size_t i = texts.size(); i-- > 0;) CHECK(in.intern(texts[i]) == ids[i]);
+  // A rolled-back id is not served from the cache: the text gets a new id.
+  in.truncate(2);
+  CHECK(in.intern("mobile") == 2);
+  CHECK(in.intern("store") == 3);
+  CHECK(in.intern("online") == 1);
+  CHECK(in.get(2) == "mobile");
+  CHECK(in.size() == 4);
 }
