@@ -217,7 +217,7 @@ void OrdersLoader::settle_columns() {
 // Every per-line column (the table's and this file's) to n lines of the table.
 void OrdersLoader::resize_line_columns(size_t n) {
   lines_cap_ = n;
-  t_.line_order.resize(n);
+  if (keep_line_order_) t_.line_order.resize(n);
   t_.line_day.resize(n);
   t_.line_amount.resize(n);
   t_.line_flags.resize(n);
@@ -240,10 +240,19 @@ void OrdersLoader::keep_optional_columns() {
     }
     return true;
   };
+  keep_line_order_ = keep_line_order_ || !t_.line_order.empty();
   keep_file_ = keep(t_.line_file, file_index_ > 0 || !t_.line_file.empty(), n_lines_, lines_cap_);
   keep_status_ = keep(t_.order_status, c_status_ >= 0 || !t_.order_status.empty(), n_orders_, orders_cap_);
   keep_refund_ = keep(t_.order_refunded, c_refund_ >= 0 || !t_.order_refunded.empty(), n_orders_, orders_cap_);
   keep_currency_ = keep(t_.order_currency, c_currency_ >= 0 || !t_.order_currency.empty(), n_orders_, orders_cap_);
+}
+
+// A line that joins an earlier line's order (or a regrouping, group_orders) ends the table's
+// one-line-per-order form: line_order is written out, line i of order i so far.
+void OrdersLoader::keep_line_orders() {
+  keep_line_order_ = true;
+  t_.line_order.resize(lines_cap_);
+  for (size_t i = 0; i < n_lines_; ++i) t_.line_order[i] = uint32_t(i);
 }
 
 // Every per-order column (the table's and this file's) to n orders of the table; room for
@@ -616,7 +625,8 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
   line_hash_[index - mark_lines_] = row_hash_;
   if (pd.pending_date) pending_dates_.push_back({index, pd.raw});
   if (pd.ambiguous) pending_amounts_.push_back({index, pd.alt});
-  t_.line_order[index] = order;
+  if (!keep_line_order_ && order != index) keep_line_orders();
+  if (keep_line_order_) t_.line_order[index] = order;
   t_.line_day[index] = pd.day;
   t_.line_amount[index] = pd.amount;
   t_.line_flags[index] = pd.flags;
@@ -755,6 +765,7 @@ void OrdersLoader::group_orders() {
       return;
     }
   }
+  if (!keep_line_order_) keep_line_orders();  // lines may be re-pointed below
   std::vector<uint32_t> into(n);  // the order each of this file's orders joins (itself if none)
   for (uint32_t i = 0; i < n; ++i) into[i] = first + i;
   auto same_key = [&](uint32_t a, uint32_t b) { return t_.order_key(a) == t_.order_key(b); };
@@ -948,7 +959,7 @@ void OrdersLoader::count_merged_spellings(const std::vector<uint32_t>& leader_of
   // Their first lines.
   std::vector<uint32_t> line_of(n, 0);
   for (size_t i = t_.lines(); i-- > mark_lines_;) {
-    uint32_t o = t_.line_order[i];
+    uint32_t o = t_.order_of_line(i);
     if (o >= first) line_of[o - first] = t_.line_number[i];
   }
   std::vector<uint32_t> lines;

@@ -69,7 +69,7 @@ enum : uint8_t {
 class OrdersTable {
  public:
   // Lines (one per used row).
-  Column<uint32_t> line_order;
+  Column<uint32_t> line_order;  ///< empty: line i is order i's only line (see order_of_line)
   Column<int32_t> line_day;
   Column<int64_t> line_amount;  ///< × kAmountScale
   Column<uint8_t> line_flags;
@@ -84,7 +84,9 @@ class OrdersTable {
   Column<uint32_t> order_currency;  ///< id in `currencies` (0 = not stated)
   // line_file, order_status, order_refunded and order_currency stay empty while every value
   // is 0: one file, no status, refund or currency column (a million-row export without them
-  // writes 18 MB less). Readers take an empty column as all zeros.
+  // writes 18 MB less). Readers take an empty column as all zeros. line_order stays empty
+  // while every order has one line: an order-level export.
+  uint32_t order_of_line(size_t i) const { return line_order.empty() ? uint32_t(i) : line_order[i]; }
 
   /// Customers: dense ids in order of first appearance, each id's text kept once. Like order
   /// ids, they are matched by sorting hashes when a file ends (OrdersLoader::group_customers),
@@ -144,7 +146,7 @@ class OrdersTable {
   HashSet64 earlier_rows;        ///< file_hashes as a set, built only once a second file comes
   size_t earlier_rows_files = 0;  ///< how many files earlier_rows covers
 
-  size_t lines() const { return line_order.size(); }
+  size_t lines() const { return line_day.size(); }
   size_t orders() const { return order_customer.size(); }
 };
 
@@ -208,6 +210,7 @@ class OrdersLoader : public RowSink {
   void resize_line_columns(size_t n);
   void resize_order_columns(size_t n);
   void keep_optional_columns();
+  void keep_line_orders();
   void group_orders();
   void group_customers();
   template <class Written>
@@ -270,7 +273,7 @@ class OrdersLoader : public RowSink {
   // Rows written into the table's columns (which are sized ahead: size_columns), and their sizes.
   size_t n_lines_ = 0, n_orders_ = 0, lines_cap_ = 0, orders_cap_ = 0;
   // Which of the columns that may stay empty (OrdersTable) this file writes.
-  bool keep_file_ = false, keep_status_ = false, keep_refund_ = false, keep_currency_ = false;
+  bool keep_file_ = false, keep_status_ = false, keep_refund_ = false, keep_currency_ = false, keep_line_order_ = false;
   uint32_t prev_order_ = Interner::kNone;  // order of the previous row with an id (line items come together)
   std::vector<std::pair<uint64_t, uint32_t>> new_keys_;  // (id_key, order) of the orders this file starts
   // While this file's order ids rise (by id_key code), none can repeat further away: no

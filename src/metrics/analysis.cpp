@@ -257,7 +257,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
   int32_t lo = std::numeric_limits<int32_t>::max(), hi = std::numeric_limits<int32_t>::min();
   for_blocks(0, nlines, [&](size_t b, size_t e) CUSTLENS_NOINLINE {
     const uint8_t* line_flags = t.line_flags.data();
-    const uint32_t* line_order = t.line_order.data();
+    const uint32_t* line_order = t.line_order.empty() ? nullptr : t.line_order.data();  // (empty: line i, order i)
     const int32_t* line_day = t.line_day.data();
     const int64_t* line_amount = t.line_amount.data();
     const uint16_t* line_file = t.line_file.empty() ? nullptr : t.line_file.data();  // (empty: all 0)
@@ -272,7 +272,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
     for (size_t i = b; i < e; ++i) {
       uint8_t fl = line_flags[i];
       if (fl & kLineRejected) continue;
-      uint32_t o = line_order[i];
+      uint32_t o = line_order ? line_order[i] : uint32_t(i);
       int32_t day = line_day[i];
       blo = std::min(blo, day);
       bhi = std::max(bhi, day);

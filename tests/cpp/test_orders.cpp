@@ -703,3 +703,38 @@ TEST_CASE("a column one file lacks reads as zeros beside a file that has it, in 
   CHECK(cur[1]["value"] == "CNY");
   CHECK(cur[1]["revenue"].get<double>() == Approx(20.0));
 }
+
+TEST_CASE("orders of one line, then lines joining an order: in the file, far apart, and from a later file", "[orders]") {
+  // OrdersTable keeps no line -> order column while every order has one line.
+  auto spend = [](Run& run, const std::string& id) {
+    return customer_row(run.customers(), id)["total_spend"].get<double>();
+  };
+  {
+    Run run;  // the fourth line joins the third's order
+    REQUIRE(run.load("order_id,customer_id,order_date,amount\n1,a,2024-01-01,10\n2,b,2024-01-02,20\n"
+                     "2,b,2024-01-02,5\n3,a,2024-01-03,7\n")["ok"]);
+    json r = run.analyze();
+    CHECK(metric(r, "orders") == 3);
+    CHECK(metric(r, "revenue") == Approx(42.0));
+    CHECK(spend(run, "a") == Approx(17.0));
+    CHECK(spend(run, "b") == Approx(25.0));
+  }
+  {
+    Run run;  // ids that do not rise: order 5's second line comes after order 3
+    REQUIRE(run.load("order_id,customer_id,order_date,amount\n5,a,2024-01-01,10\n3,b,2024-01-02,20\n"
+                     "5,a,2024-01-01,2\n")["ok"]);
+    json r = run.analyze();
+    CHECK(metric(r, "orders") == 2);
+    CHECK(spend(run, "a") == Approx(12.0));
+  }
+  {
+    Run run;  // a later file's refund row joins order 1 of the first file
+    REQUIRE(run.load("order_id,customer_id,order_date,amount\n1,a,2024-01-01,10\n2,b,2024-01-02,20\n3,a,2024-01-03,7\n")["ok"]);
+    REQUIRE(run.load("order_id,customer_id,order_date,amount\n1,a,2024-01-01,-4\n4,c,2024-01-04,9\n")["ok"]);
+    json r = run.analyze();
+    CHECK(metric(r, "orders") == 4);
+    CHECK(metric(r, "revenue") == Approx(42.0));
+    CHECK(spend(run, "a") == Approx(13.0));
+    CHECK(spend(run, "c") == Approx(9.0));
+  }
+}
