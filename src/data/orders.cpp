@@ -167,7 +167,7 @@ void OrdersLoader::rollback() {
   cut(t_.customer_match, mark_match_);
   t_.customer_match_arena.resize(std::min(t_.customer_match_arena.size(), mark_match_arena_));
   // The sorted id lists may already hold this file's ids (when a check after grouping failed).
-  auto drop = [](std::vector<std::pair<uint64_t, uint32_t>>& v, uint32_t from) {
+  auto drop = [](std::vector<KeyIndex>& v, uint32_t from) {
     v.erase(std::remove_if(v.begin(), v.end(), [&](const auto& p) { return p.second >= from; }), v.end());
   };
   drop(t_.customer_keys, uint32_t(mark_customers_));
@@ -642,19 +642,19 @@ namespace {
 // LSD counting passes on the hash's top 24 bits (12 bits each: 4,096 buckets, cache-friendly),
 // then an insertion pass that orders the short runs equal in those bits: no comparison sort,
 // which is slow in WebAssembly on millions of 64-bit keys.
-void radix_sort_by_hash(std::vector<std::pair<uint64_t, uint32_t>>& v) {
+void radix_sort_by_hash(std::vector<KeyIndex>& v) {
   if (v.size() < 4096) {
     std::sort(v.begin(), v.end());
     return;
   }
   constexpr int kBits = 12;
   constexpr size_t kBuckets = size_t(1) << kBits;
-  std::vector<std::pair<uint64_t, uint32_t>> tmp(v.size());
+  std::vector<KeyIndex> tmp(v.size());
   std::vector<uint32_t> count(kBuckets);
   for (int shift = 64 - 2 * kBits; shift < 64; shift += kBits) {
     std::fill(count.begin(), count.end(), 0);
     for_blocks(0, v.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
-      const std::pair<uint64_t, uint32_t>* in = v.data();
+      const KeyIndex* in = v.data();
       uint32_t* counts = count.data();
       for (size_t i = b; i < e; ++i) ++counts[(in[i].first >> shift) & (kBuckets - 1)];
     });
@@ -665,15 +665,15 @@ void radix_sort_by_hash(std::vector<std::pair<uint64_t, uint32_t>>& v) {
       sum += n;
     }
     for_blocks(0, v.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
-      const std::pair<uint64_t, uint32_t>* in = v.data();
-      std::pair<uint64_t, uint32_t>* out = tmp.data();
+      const KeyIndex* in = v.data();
+      KeyIndex* out = tmp.data();
       uint32_t* next = count.data();
       for (size_t i = b; i < e; ++i) out[next[(in[i].first >> shift) & (kBuckets - 1)]++] = in[i];
     });
     v.swap(tmp);
   }
   for_blocks(1, v.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
-    std::pair<uint64_t, uint32_t>* w = v.data();
+    KeyIndex* w = v.data();
     for (size_t i = b; i < e; ++i) {
       if (!(w[i] < w[i - 1])) continue;
       auto x = w[i];
@@ -691,15 +691,15 @@ void radix_sort_by_hash(std::vector<std::pair<uint64_t, uint32_t>>& v) {
 // (hash, index) per distinct key, in hash order. Leaders are the first index of their key,
 // since the sort keeps equal hashes in index order.
 template <class Same, class Join>
-std::vector<std::pair<uint64_t, uint32_t>> group_by_key(std::vector<std::pair<uint64_t, uint32_t>>& pairs,
+std::vector<KeyIndex> group_by_key(std::vector<KeyIndex>& pairs,
                                                         Same same, Join join) {
   radix_sort_by_hash(pairs);
-  std::vector<std::pair<uint64_t, uint32_t>> leaders;
+  std::vector<KeyIndex> leaders;
   leaders.reserve(pairs.size());
   const size_t n = pairs.size();
   // Each block takes the runs of equal keys that start in it, to their ends.
   for_blocks(0, n, [&](size_t block_begin, size_t block_end) CUSTLENS_NOINLINE {
-    const std::pair<uint64_t, uint32_t>* p = pairs.data();
+    const KeyIndex* p = pairs.data();
     size_t b = block_begin;
     while (b > 0 && b < n && p[b].first == p[b - 1].first) ++b;  // the previous block's run
     while (b < block_end) {
@@ -740,11 +740,11 @@ void OrdersLoader::group_orders() {
   const uint32_t n = uint32_t(t_.orders()) - first;
   // An earlier file's rising ids, not indexed then, are needed now.
   if (t_.unindexed_orders_begin != t_.unindexed_orders_end) {
-    std::vector<std::pair<uint64_t, uint32_t>> keys;
+    std::vector<KeyIndex> keys;
     for (uint32_t o = t_.unindexed_orders_begin; o < t_.unindexed_orders_end; ++o)
       if (t_.order_key_len[o]) keys.emplace_back(id_key(t_.order_key(o).data(), t_.order_key_len[o]), o);
     radix_sort_by_hash(keys);
-    std::vector<std::pair<uint64_t, uint32_t>> merged;
+    std::vector<KeyIndex> merged;
     merged.reserve(t_.order_keys.size() + keys.size());
     std::merge(t_.order_keys.begin(), t_.order_keys.end(), keys.begin(), keys.end(), std::back_inserter(merged));
     t_.order_keys.swap(merged);
@@ -771,11 +771,11 @@ void OrdersLoader::group_orders() {
   auto same_key = [&](uint32_t a, uint32_t b) { return t_.order_key(a) == t_.order_key(b); };
 
   // 1. Within the file: orders with equal ids join the first of them.
-  std::vector<std::pair<uint64_t, uint32_t>> leaders =
+  std::vector<KeyIndex> leaders =
       group_by_key(new_keys_, same_key, [&](uint32_t o, uint32_t lead) { into[o - first] = lead; });
   // 2. Across files: an id already loaded joins its earlier order (a later refund row).
-  std::vector<std::pair<uint64_t, uint32_t>>& known = t_.order_keys;
-  std::vector<std::pair<uint64_t, uint32_t>> unseen;
+  std::vector<KeyIndex>& known = t_.order_keys;
+  std::vector<KeyIndex> unseen;
   unseen.reserve(leaders.size());
   size_t j = 0;
   for (const auto& lead : leaders) {
@@ -792,7 +792,7 @@ void OrdersLoader::group_orders() {
   // Orders point at their leader, leaders at themselves or an earlier file's order: one hop.
   for (uint32_t i = 0; i < n; ++i)
     if (into[i] >= first && into[i] != first + i) into[i] = into[into[i] - first];
-  std::vector<std::pair<uint64_t, uint32_t>> merged;
+  std::vector<KeyIndex> merged;
   merged.reserve(known.size() + unseen.size());
   std::merge(known.begin(), known.end(), unseen.begin(), unseen.end(), std::back_inserter(merged));
   known.swap(merged);
@@ -845,14 +845,14 @@ void OrdersLoader::group_customers() {
     return customer_arena_.view(it->at, it->len);
   };
   // (hash, order) of the live orders with a customer id, sorted: equal ids become neighbours.
-  std::vector<std::pair<uint64_t, uint32_t>> pairs = std::move(customer_keys_);
+  std::vector<KeyIndex> pairs = std::move(customer_keys_);
   customer_keys_ = {};
   if (std::find(order_dead_.begin(), order_dead_.end(), uint8_t(1)) != order_dead_.end())
     pairs.erase(std::remove_if(pairs.begin(), pairs.end(), [&](const auto& p) { return order_dead_[p.second] != 0; }),
                 pairs.end());
   std::vector<uint32_t> leader_of(n, Interner::kNone);  // the first order of the same customer
   // (hash, leader) per distinct id, in hash order; a leader leads itself.
-  const std::vector<std::pair<uint64_t, uint32_t>> leaders = group_by_key(
+  const std::vector<KeyIndex> leaders = group_by_key(
       pairs, [&](uint32_t x, uint32_t y) { return key(x) == key(y); }, [&](uint32_t i, uint32_t l) { leader_of[i] = l; });
   // Known customers (earlier files) by merge with the sorted list; the others get new ids in
   // order of first appearance, as a reader of the file would number them.
@@ -900,7 +900,7 @@ void OrdersLoader::group_customers() {
   count_merged_spellings(leader_of, id_of, written);
   // The new ids in key order: the leaders are sorted by key, and leaders with equal keys are
   // in order of appearance, as their ids are.
-  std::vector<std::pair<uint64_t, uint32_t>> added;
+  std::vector<KeyIndex> added;
   added.reserve(fresh.size());
   for_blocks(0, leaders.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
     for (size_t k = b; k < e; ++k)
@@ -909,7 +909,7 @@ void OrdersLoader::group_customers() {
   if (known.empty()) {
     t_.customer_keys.swap(added);
   } else {
-    std::vector<std::pair<uint64_t, uint32_t>> merged;
+    std::vector<KeyIndex> merged;
     merged.reserve(known.size() + added.size());
     std::merge(known.begin(), known.end(), added.begin(), added.end(), std::back_inserter(merged));
     t_.customer_keys.swap(merged);

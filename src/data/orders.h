@@ -58,6 +58,21 @@ void check_accounting(const FileReport& report);
 void finish_per_customer_report(FileReport& report, const CsvReader& reader, uint64_t staged_rows, uint64_t rejected,
                                 const Tally& dup_in_file, const Tally& dup_earlier, uint64_t differing);
 
+/// (64-bit key, 32-bit index) in 12 bytes (a std::pair pads to 16): the id keys and row hashes
+/// that are sorted when a file ends. Ordered by key, then index, as a pair is.
+#pragma pack(push, 4)
+struct KeyIndex {
+  uint64_t first;   ///< the key (id_key, row hash)
+  uint32_t second;  ///< an order, customer, line or index
+  KeyIndex() = default;
+  KeyIndex(uint64_t key, uint32_t index) : first(key), second(index) {}
+  friend bool operator<(const KeyIndex& a, const KeyIndex& b) {
+    return a.first != b.first ? a.first < b.first : a.second < b.second;
+  }
+};
+#pragma pack(pop)
+static_assert(sizeof(KeyIndex) == 12, "KeyIndex is packed");
+
 /// Line flags.
 enum : uint8_t {
   kLineHasAmount = 1,   ///< the line carries an amount (not a continuation line without one)
@@ -94,7 +109,7 @@ class OrdersTable {
   ByteArena customer_key_arena;
   std::vector<uint64_t> customer_key_at;
   std::vector<uint32_t> customer_key_len;
-  std::vector<std::pair<uint64_t, uint32_t>> customer_keys;  ///< (id_key, customer id), sorted
+  std::vector<KeyIndex> customer_keys;  ///< (id_key, customer id), sorted
   size_t customer_count() const { return customer_key_at.size(); }
   /// The id as first written (byte-exact: what the customer tables show).
   std::string_view customer_name(uint32_t c) const {
@@ -125,7 +140,7 @@ class OrdersTable {
   ByteArena order_key_arena;
   Column<uint64_t> order_key_at;
   Column<uint32_t> order_key_len;  ///< 0: the order has no id
-  std::vector<std::pair<uint64_t, uint32_t>> order_keys;  ///< (id_key, order), sorted
+  std::vector<KeyIndex> order_keys;  ///< (id_key, order), sorted
   /// Orders [begin, end) of a file whose ids were all distinct and rising (the common export,
   /// one order per row or its lines together): their ids are not in `order_keys` yet. They are
   /// indexed only when a later file needs them.
@@ -263,7 +278,7 @@ class OrdersLoader : public RowSink {
   // is in the table); the others (rejected rows) in row_hashes_. While the order ids rise, an
   // exact repeat of a line can only be a further line of the same order (its id is in the
   // line): those are checked as they come (local_dups_), and only row_hashes_ is sorted.
-  std::vector<std::pair<uint64_t, uint32_t>> row_hashes_;  // (hash, line)
+  std::vector<KeyIndex> row_hashes_;  // (hash, line)
   Column<uint64_t> line_hash_;                        // per line of this file
   std::vector<uint32_t> local_dups_;                       // lines repeating a line of their order
   uint64_t row_hash_ = 0;                                  // the row being processed
@@ -275,7 +290,7 @@ class OrdersLoader : public RowSink {
   // Which of the columns that may stay empty (OrdersTable) this file writes.
   bool keep_file_ = false, keep_status_ = false, keep_refund_ = false, keep_currency_ = false, keep_line_order_ = false;
   uint32_t prev_order_ = Interner::kNone;  // order of the previous row with an id (line items come together)
-  std::vector<std::pair<uint64_t, uint32_t>> new_keys_;  // (id_key, order) of the orders this file starts
+  std::vector<KeyIndex> new_keys_;  // (id_key, order) of the orders this file starts
   // While this file's order ids rise (by id_key code), none can repeat further away: no
   // new_keys_ are kept and group_orders() has nothing to match. Only for a file with no
   // earlier order ids to match against.
@@ -288,7 +303,7 @@ class OrdersLoader : public RowSink {
   Column<uint32_t> customer_at_, customer_len_;     // per order of this file (len 0: guest)
   // (id_key, order index in this file) of the orders with a customer id, in file order: what
   // group_customers() sorts, built as the rows come (no per-order key column to copy from).
-  std::vector<std::pair<uint64_t, uint32_t>> customer_keys_;
+  std::vector<KeyIndex> customer_keys_;
   // customer_at_/customer_len_ give the matching key. Orders whose id is written otherwise
   // (non-ASCII ids that normalisation changes: rare) keep the written text here, by order.
   struct Spelling {
