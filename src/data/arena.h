@@ -42,6 +42,31 @@ class ByteArena {
     return len_ - n;
   }
   uint64_t append(std::string_view s) { return append(s.data(), s.size()); }
+  /// Appends s with its length in front (one byte below 255, else 255 and four bytes), so
+  /// that its offset alone finds it again (view_sized): no length column beside the offsets.
+  uint64_t append_sized(std::string_view s) {
+    const size_t n = s.size(), head = n < 255 ? 1 : 5;
+    if (room_ < head + n) next_block(head + n);
+    if (head == 1) {
+      cur_[0] = char(n);
+    } else {
+      const uint32_t n32 = uint32_t(n);
+      cur_[0] = char(255);
+      std::memcpy(cur_ + 1, &n32, 4);
+    }
+    copy_short(cur_ + head, s.data(), n);
+    cur_ += head + n;
+    room_ -= head + n;
+    len_ += head + n;
+    return len_ - head - n;
+  }
+  std::string_view view_sized(uint64_t at) const {
+    const char* p = blocks_[size_t(at >> kShift)].get() + (at & (kBlock - 1));
+    if (uint8_t(p[0]) < 255) return {p + 1, uint8_t(p[0])};
+    uint32_t n;
+    std::memcpy(&n, p + 1, 4);
+    return {p + 5, n};
+  }
   /// Forgets everything from offset n on (n an earlier size()).
   void truncate(size_t n) {
     if (n >= len_) return;

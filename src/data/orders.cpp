@@ -176,7 +176,6 @@ void OrdersLoader::rollback() {
   if (t_.file_hashes.size() > t_.files.size()) t_.file_hashes.resize(t_.files.size());
   t_.order_key_arena.truncate(mark_key_arena_);
   cut(t_.order_key_at, mark_orders_);
-  cut(t_.order_key_len, mark_orders_);
   t_.statuses.truncate(mark_statuses_);
   t_.channels.truncate(mark_channels_);
   t_.currencies.truncate(mark_currencies_);
@@ -265,10 +264,8 @@ void OrdersLoader::resize_order_columns(size_t n) {
   t_.order_channel.resize(n);
   if (keep_currency_) t_.order_currency.resize(n);
   t_.order_key_at.resize(n);
-  t_.order_key_len.resize(n);
   started_without_amount_.resize(n - mark_orders_);
   customer_at_.resize(n - mark_orders_);
-  customer_len_.resize(n - mark_orders_);
   customer_keys_.reserve(n - mark_orders_);
 }
 
@@ -562,8 +559,9 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
   if (new_order) {
     order = uint32_t(n_orders_);
     const size_t k = order - mark_orders_;  // index in this file's orders
-    t_.order_key_at[order] = t_.order_key_arena.append(order_key.data(), order_key.size());
-    t_.order_key_len[order] = uint32_t(order_key.size());
+    const uint64_t key_at = t_.order_key_arena.append_sized(order_key);
+    if (key_at > UINT32_MAX) throw InputError("too_large", "The order ids loaded take more than 4 GiB", pd.line);
+    t_.order_key_at[order] = uint32_t(key_at);
     if (has_order_key) {
       uint64_t code;
       uint64_t key = id_key(order_key.data(), order_key.size(), code);
@@ -588,8 +586,9 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
       key = unicode_customer_key(ck, order, pd.line);
       if (key.data() == ck.data()) break;
     }
-    customer_at_[k] = uint32_t(customer_arena_.append(key.data(), key.size()));
-    customer_len_[k] = uint32_t(key.size());
+    const uint64_t customer_at = customer_arena_.append_sized(key);
+    if (customer_at > UINT32_MAX) throw InputError("too_large", "The customer ids of the file take more than 4 GiB", pd.line);
+    customer_at_[k] = uint32_t(customer_at);
     if (!key.empty()) customer_keys_.emplace_back(hash, uint32_t(k));
     t_.order_customer[order] = Interner::kNone;
     if (keep_status_) t_.order_status[order] = pd.status_id;
@@ -732,7 +731,7 @@ void OrdersLoader::stop_rising() {
   ids_rising_ = false;
   dups_global_ = true;
   for (uint32_t o = uint32_t(mark_orders_); o < uint32_t(n_orders_); ++o)
-    if (t_.order_key_len[o]) new_keys_.emplace_back(id_key(t_.order_key(o).data(), t_.order_key_len[o]), o);
+    if (auto k = t_.order_key(o); !k.empty()) new_keys_.emplace_back(id_key(k.data(), k.size()), o);
 }
 
 void OrdersLoader::group_orders() {
@@ -742,7 +741,7 @@ void OrdersLoader::group_orders() {
   if (t_.unindexed_orders_begin != t_.unindexed_orders_end) {
     std::vector<KeyIndex> keys;
     for (uint32_t o = t_.unindexed_orders_begin; o < t_.unindexed_orders_end; ++o)
-      if (t_.order_key_len[o]) keys.emplace_back(id_key(t_.order_key(o).data(), t_.order_key_len[o]), o);
+      if (auto k = t_.order_key(o); !k.empty()) keys.emplace_back(id_key(k.data(), k.size()), o);
     radix_sort_by_hash(keys);
     std::vector<KeyIndex> merged;
     merged.reserve(t_.order_keys.size() + keys.size());
@@ -837,7 +836,7 @@ void OrdersLoader::group_customers() {
   const uint32_t first = uint32_t(mark_orders_);
   const uint32_t n = uint32_t(t_.orders()) - first;
   // key(i): the matching key of order i's customer id; written(i): the id as written.
-  auto key = [&](uint32_t i) { return customer_arena_.view(customer_at_[i], customer_len_[i]); };
+  auto key = [&](uint32_t i) { return customer_arena_.view_sized(customer_at_[i]); };
   auto written = [&](uint32_t i) {
     auto it = std::lower_bound(customer_spelling_.begin(), customer_spelling_.end(), i,
                                [](const Spelling& sp, uint32_t x) { return sp.order < x; });
@@ -888,7 +887,7 @@ void OrdersLoader::group_customers() {
       t_.customer_key_at.push_back(t_.customer_key_arena.append(name));
       t_.customer_key_len.push_back(uint32_t(name.size()));
       if (name.data() != key(l).data()) {
-        t_.customer_match.push_back({id_of[l], customer_len_[l], uint64_t(t_.customer_match_arena.size())});
+        t_.customer_match.push_back({id_of[l], uint32_t(key(l).size()), uint64_t(t_.customer_match_arena.size())});
         t_.customer_match_arena.append(key(l));
       }
     }
@@ -916,7 +915,6 @@ void OrdersLoader::group_customers() {
   }
   customer_arena_.release();
   customer_at_ = {};
-  customer_len_ = {};
   customer_spelling_ = {};
 }
 

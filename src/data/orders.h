@@ -133,20 +133,19 @@ class OrdersTable {
     if (it == customer_match.end() || it->customer != c) return customer_name(c);
     return std::string_view(customer_match_arena).substr(size_t(it->at), it->len);
   }
-  /// Order ids. Each order with an id keeps it here (order_key_at / order_key_len); ids are
+  /// Order ids. Each order keeps its id here (order_key_at; empty: no id); ids are
   /// matched by sorting hashes when a file ends, not by a lookup per row (see
   /// OrdersLoader::group_orders), and `order_keys` holds every loaded file's distinct ids
   /// sorted by hash, for the next file's matching.
   ByteArena order_key_arena;
-  Column<uint64_t> order_key_at;
-  Column<uint32_t> order_key_len;  ///< 0: the order has no id
+  Column<uint32_t> order_key_at;  ///< in order_key_arena, with its length (an empty text: no id)
   std::vector<KeyIndex> order_keys;  ///< (id_key, order), sorted
   /// Orders [begin, end) of a file whose ids were all distinct and rising (the common export,
   /// one order per row or its lines together): their ids are not in `order_keys` yet. They are
   /// indexed only when a later file needs them.
   uint32_t unindexed_orders_begin = 0, unindexed_orders_end = 0;
   std::string_view order_key(uint32_t o) const {
-    return order_key_arena.view(order_key_at[o], order_key_len[o]);
+    return order_key_arena.view_sized(order_key_at[o]);
   }
   Interner statuses;  ///< id 0 is "" (no status)
   Interner channels;
@@ -300,11 +299,11 @@ class OrdersLoader : public RowSink {
   Column<uint8_t> started_without_amount_;          // per order of this file (index - mark_orders_)
   std::vector<uint32_t> bad_refund_lines_;               // first lines with an unreadable refund
   ByteArena customer_arena_;                             // customer id text of this file's orders
-  Column<uint32_t> customer_at_, customer_len_;     // per order of this file (len 0: guest)
+  Column<uint32_t> customer_at_;  // per order of this file, with its length (empty: a guest)
   // (id_key, order index in this file) of the orders with a customer id, in file order: what
   // group_customers() sorts, built as the rows come (no per-order key column to copy from).
   std::vector<KeyIndex> customer_keys_;
-  // customer_at_/customer_len_ give the matching key. Orders whose id is written otherwise
+  // customer_at_ gives the matching key. Orders whose id is written otherwise
   // (non-ASCII ids that normalisation changes: rare) keep the written text here, by order.
   struct Spelling {
     uint32_t order;  // index in this file's orders

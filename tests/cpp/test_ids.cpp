@@ -249,6 +249,17 @@ TEST_CASE("ByteArena: offsets stay valid across blocks, for strings longer than 
   CHECK(kept.back().first == 2 * ByteArena::kBlock);
   CHECK(unreadable() == 0);
   CHECK(misplaced == 0);
+  // Texts with their length in front (read back by offset alone): empty, short, 254, 255 and
+  // more bytes (a longer length field), and one longer than a block.
+  std::vector<std::pair<uint64_t, std::string>> sized;
+  for (size_t n : {size_t(0), size_t(1), size_t(9), size_t(254), size_t(255), size_t(256), size_t(70000),
+                   ByteArena::kBlock + 7, size_t(3)})
+    sized.emplace_back(0, std::string(n, char('a' + n % 26)));
+  for (auto& [at, text] : sized) at = a.append_sized(text);
+  size_t bad = 0;
+  for (const auto& [at, text] : sized) bad += a.view_sized(at) != text;
+  CHECK(bad == 0);
+  CHECK(unreadable() == 0);
 }
 
 TEST_CASE("Interner: short values from the recent cache get the same ids as from the table", "[ids]") {
