@@ -148,7 +148,8 @@ class Interner {
     } else {
       w0 = load_short(s.data(), n);
     }
-    Recent& r = recent_[size_t(((w0 ^ (w1 << 1) ^ n) * 0x9E3779B97F4A7C15ULL) >> 61)];
+    const uint64_t h = (((w0 ^ n) * 0x9E3779B97F4A7C15ULL) ^ w1) * 0xBF58476D1CE4E5B9ULL;
+    Recent& r = recent_[size_t(h >> 58)];  // 64 slots: a few values rarely share one
     if (r.id != kNone && r.len == n && r.w0 == w0 && r.w1 == w1) return r.id;
     r = {w0, w1, uint32_t(n), intern_new(s)};
     return r.id;
@@ -196,7 +197,7 @@ class Interner {
     uint64_t w0 = 0, w1 = 0;
     uint32_t len = 0, id = kNone;
   };
-  Recent recent_[8];
+  Recent recent_[64];
   struct Slot {
     uint32_t id;
     uint32_t tag;  // low half of the hash: places the slot, and most mismatches end here
