@@ -903,7 +903,7 @@ void OrdersLoader::group_customers() {
   added.reserve(fresh.size());
   for_blocks(0, leaders.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
     for (size_t k = b; k < e; ++k)
-      if (id_of[leaders[k].second] >= first_new) added.emplace_back(leaders[k].first, id_of[leaders[k].second]);
+      if (id_of[leaders[k].second] >= first_new) added.emplace_back(uint64_t(leaders[k].first), id_of[leaders[k].second]);
   });
   if (known.empty()) {
     t_.customer_keys.swap(added);
@@ -1069,7 +1069,7 @@ void OrdersLoader::count_duplicates() {
   for (uint32_t l : dup_lines) report_.duplicate_lines.add(l);
   // Every row's hash is remembered so that a later, overlapping export is recognised.
   if (!ids_rising_ || dups_global_) line_hash_.clear();  // row_hashes_ holds every row now
-  for (const auto& p : row_hashes_) line_hash_.push_back(p.first);
+  for (const auto& p : row_hashes_) line_hash_.push_back(uint64_t(p.first));
   t_.file_hashes.push_back(std::move(line_hash_));
   line_hash_ = {};
   row_hashes_ = {};

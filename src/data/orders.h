@@ -59,7 +59,9 @@ void finish_per_customer_report(FileReport& report, const CsvReader& reader, uin
                                 const Tally& dup_in_file, const Tally& dup_earlier, uint64_t differing);
 
 /// (64-bit key, 32-bit index) in 12 bytes (a std::pair pads to 16): the id keys and row hashes
-/// that are sorted when a file ends. Ordered by key, then index, as a pair is.
+/// that are sorted when a file ends. Ordered by key, then index, as a pair is. `first` may sit
+/// at a 4-byte boundary: read it by value (a reference to it, as emplace_back(x.first) takes,
+/// is misaligned; UBSan says so).
 #pragma pack(push, 4)
 struct KeyIndex {
   uint64_t first;   ///< the key (id_key, row hash)
