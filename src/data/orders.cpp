@@ -809,6 +809,7 @@ void OrdersLoader::group_orders() {
     uint32_t target = into[o - first];
     if (target != o) {
       order_dead_[o - first] = 1;
+      any_order_dead_ = true;
       uint32_t cur = keep_currency_ ? t_.order_currency[o] : 0;
       if (cur && t_.order_currency[target] == 0) t_.order_currency[target] = cur;
       else if (cur && t_.order_currency[target] != cur) currency_mismatch_.add(t_.line_number[i]);
@@ -846,16 +847,20 @@ void OrdersLoader::group_customers() {
   // (hash, order) of the live orders with a customer id, sorted: equal ids become neighbours.
   std::vector<KeyIndex> pairs = std::move(customer_keys_);
   customer_keys_ = {};
-  if (std::find(order_dead_.begin(), order_dead_.end(), uint8_t(1)) != order_dead_.end())
+  if (any_order_dead_)
     pairs.erase(std::remove_if(pairs.begin(), pairs.end(), [&](const auto& p) { return order_dead_[p.second] != 0; }),
                 pairs.end());
-  std::vector<uint32_t> leader_of(n, Interner::kNone);  // the first order of the same customer
+  // Filled with kNone (all bits set) by memset, one bulk instruction in wasm: a fill loop in
+  // this function's own body ran in baseline code and made V8 compile the function (run once).
+  Column<uint32_t> leader_of(n);  // the first order of the same customer
+  std::memset(leader_of.data(), 0xFF, n * sizeof(uint32_t));
   // (hash, leader) per distinct id, in hash order; a leader leads itself.
   const std::vector<KeyIndex> leaders = group_by_key(
       pairs, [&](uint32_t x, uint32_t y) { return key(x) == key(y); }, [&](uint32_t i, uint32_t l) { leader_of[i] = l; });
   // Known customers (earlier files) by merge with the sorted list; the others get new ids in
   // order of first appearance, as a reader of the file would number them.
-  std::vector<uint32_t> id_of(n, Interner::kNone);
+  Column<uint32_t> id_of(n);
+  std::memset(id_of.data(), 0xFF, n * sizeof(uint32_t));
   const auto& known = t_.customer_keys;
   if (!known.empty()) {
     size_t j = 0;
@@ -923,7 +928,7 @@ void OrdersLoader::group_customers() {
 // ids whose key differs from their text can differ from their customer's name: a file and a
 // table of ASCII ids skip this.
 template <class Written>
-void OrdersLoader::count_merged_spellings(const std::vector<uint32_t>& leader_of, const std::vector<uint32_t>& id_of,
+void OrdersLoader::count_merged_spellings(const Column<uint32_t>& leader_of, const Column<uint32_t>& id_of,
                                           Written written) {
   if (customer_spelling_.empty() && t_.customer_match.empty()) return;
   const uint32_t first = uint32_t(mark_orders_);

@@ -230,7 +230,7 @@ class OrdersLoader : public RowSink {
   void group_orders();
   void group_customers();
   template <class Written>
-  void count_merged_spellings(const std::vector<uint32_t>& leader_of, const std::vector<uint32_t>& id_of, Written written);
+  void count_merged_spellings(const Column<uint32_t>& leader_of, const Column<uint32_t>& id_of, Written written);
 
   OrdersTable& t_;
   OrderLoadOptions opt_;
@@ -314,6 +314,7 @@ class OrdersLoader : public RowSink {
   std::vector<Spelling> customer_spelling_;
   std::string key_buf_;
   std::vector<uint8_t> order_dead_;                      // per order of this file: joined another
+  bool any_order_dead_ = false;
   uint64_t late_rejected_ = 0;  // stored rows rejected when the file ended (date order)
   std::vector<std::string_view> row_;
 };

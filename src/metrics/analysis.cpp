@@ -208,6 +208,61 @@ void add_clv(Analysis& a) {
   a.metrics.push_back(std::move(simple));
 }
 
+// The per-row customer columns and the day/return offsets (n + 1) to n rows. (Out of line, as
+// the other helpers below: a loop in analyze()'s own body spans most of the function in wasm,
+// and each turn spends V8's tier-up budget by the size of that span, so analyze() itself was
+// compiled by TurboFan, 80-100 ms of background work, to run once.)
+CUSTLENS_NOINLINE void size_customer_rows(CustomerColumns& cc, size_t n) {
+  for (auto* col : {&cc.ids, &cc.orders, &cc.btyd_frequency}) col->resize(n);
+  for (auto* col : {&cc.first_purchase, &cc.last_purchase, &cc.recency_days, &cc.t_x, &cc.T, &cc.cohort}) col->resize(n);
+  for (auto* col : {&cc.total_spend, &cc.mean_order_value, &cc.repeat_spend, &cc.btyd_monetary}) col->resize(n);
+  cc.lifecycle.resize(n);
+  cc.day_start.resize(n + 1);  // day_start[0] = 0
+  cc.return_start.resize(n + 1);
+}
+
+// The currency, status and channel rows that have orders, named.
+CUSTLENS_NOINLINE void add_breakdowns(const OrdersTable& t, std::vector<Analysis::ChannelRow>& currency_rows,
+                                      std::vector<StatusCount>& status_counts, const std::vector<uint64_t>& status_rows,
+                                      std::vector<Analysis::ChannelRow>& channel_rows, Analysis& a) {
+  size_t stated = 0;
+  for (uint32_t c = 0; c < currency_rows.size(); ++c) {
+    auto& row = currency_rows[c];
+    if (!row.orders && !row.returns) continue;
+    row.revenue = double(row.revenue_units) / kScale;
+    row.channel = std::string(t.currencies.get(c));
+    stated += !row.channel.empty();
+    a.currencies.push_back(row);
+  }
+  a.mixed_currencies = stated > 1;
+  for (uint32_t s = 0; s < status_counts.size(); ++s) {
+    status_counts[s].rows = status_rows[s];
+    if (status_counts[s].orders && !(s == 0 && status_counts[s].status.empty())) a.statuses.push_back(status_counts[s]);
+  }
+  for (size_t ch = 0; ch < channel_rows.size(); ++ch) {
+    if (!channel_rows[ch].orders && !channel_rows[ch].returns) continue;
+    channel_rows[ch].revenue = double(channel_rows[ch].revenue_units) / kScale;
+    channel_rows[ch].channel = ch < t.channels.size() ? std::string(t.channels.get(uint32_t(ch))) : "";
+    a.channels.push_back(channel_rows[ch]);
+  }
+  std::sort(a.channels.begin(), a.channels.end(), [](const auto& x, const auto& y) { return x.channel < y.channel; });
+}
+
+// The periods from p0 to p1 of granularity g, clipped to [first, last].
+CUSTLENS_NOINLINE std::vector<Period> make_periods(int32_t p0, int32_t p1, Granularity g, int32_t first, int32_t last) {
+  std::vector<Period> periods;
+  for (int32_t p = p0; p <= p1; ++p) {
+    Period per;
+    per.label = period_label(p, g);
+    int32_t cal_start = period_start_day(p, g), cal_end = period_start_day(p + 1, g) - 1;
+    per.start = std::max(cal_start, first);
+    per.end = std::min(cal_end, last);
+    per.partial = per.start != cal_start || per.end != cal_end;
+    periods.push_back(per);
+  }
+  return periods;
+}
+
 }  // namespace
 
 Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const CustomerBase* subscription_base) {
@@ -326,15 +381,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
   int32_t month_first = month_index(a.first_date), month_last = month_index(a.as_of);
   int32_t p0 = period_of_month(month_first, g), p1 = period_of_month(month_last, g);
   size_t np = size_t(p1 - p0 + 1);
-  for (int32_t p = p0; p <= p1; ++p) {
-    Period per;
-    per.label = period_label(p, g);
-    int32_t cal_start = period_start_day(p, g), cal_end = period_start_day(p + 1, g) - 1;
-    per.start = std::max(cal_start, a.first_date);
-    per.end = std::min(cal_end, a.as_of);
-    per.partial = per.start != cal_start || per.end != cal_end;
-    a.periods.push_back(per);
-  }
+  a.periods = make_periods(p0, p1, g, a.first_date, a.as_of);
   std::vector<int64_t> per_revenue(np, 0), per_id_revenue(np, 0);  // exact, × kAmountScale
   std::vector<uint64_t> per_orders(np, 0), per_id_orders(np, 0), per_customers(np, 0), per_repeat(np, 0),
       per_returning(np, 0);
@@ -434,29 +481,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
     guest_units += guests;
   });
   a.guest_revenue = double(guest_units) / kScale;
-  {
-    size_t stated = 0;
-    for (uint32_t c = 0; c < currency_rows.size(); ++c) {
-      auto& row = currency_rows[c];
-      if (!row.orders && !row.returns) continue;
-      row.revenue = double(row.revenue_units) / kScale;
-      row.channel = std::string(t.currencies.get(c));
-      stated += !row.channel.empty();
-      a.currencies.push_back(row);
-    }
-    a.mixed_currencies = stated > 1;
-  }
-  for (uint32_t s = 0; s < status_counts.size(); ++s) {
-    status_counts[s].rows = status_rows[s];
-    if (status_counts[s].orders && !(s == 0 && status_counts[s].status.empty())) a.statuses.push_back(status_counts[s]);
-  }
-  for (size_t ch = 0; ch < channel_rows.size(); ++ch) {
-    if (!channel_rows[ch].orders && !channel_rows[ch].returns) continue;
-    channel_rows[ch].revenue = double(channel_rows[ch].revenue_units) / kScale;
-    channel_rows[ch].channel = ch < t.channels.size() ? std::string(t.channels.get(uint32_t(ch))) : "";
-    a.channels.push_back(channel_rows[ch]);
-  }
-  std::sort(a.channels.begin(), a.channels.end(), [](const auto& x, const auto& y) { return x.channel < y.channel; });
+  add_breakdowns(t, currency_rows, status_counts, status_rows, channel_rows, a);
 
   // 5. Customers: orders grouped by customer (a counting sort), then each customer's
   // orders by day.
@@ -530,13 +555,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
   // At most one row per id: every column is sized for all of them, written by index and cut
   // to the rows written after the pass (a push_back per column per customer cost a fifth of
   // the pass in wasm).
-  for (auto* col : {&cc.ids, &cc.orders, &cc.btyd_frequency}) col->resize(ncust_ids);
-  for (auto* col : {&cc.first_purchase, &cc.last_purchase, &cc.recency_days, &cc.t_x, &cc.T, &cc.cohort})
-    col->resize(ncust_ids);
-  for (auto* col : {&cc.total_spend, &cc.mean_order_value, &cc.repeat_spend, &cc.btyd_monetary}) col->resize(ncust_ids);
-  cc.lifecycle.resize(ncust_ids);
-  cc.day_start.resize(size_t(ncust_ids) + 1);  // day_start[0] = 0
-  cc.return_start.resize(size_t(ncust_ids) + 1);
+  size_customer_rows(cc, ncust_ids);
   spend_units.resize(ncust_ids);
   size_t nrows = 0;
   // At most one purchase day per order: written by index, cut to size after the pass (a
@@ -693,13 +712,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
     nrows = row;
   });
   recs.reset();
-  for (auto* col : {&cc.ids, &cc.orders, &cc.btyd_frequency}) col->resize(nrows);
-  for (auto* col : {&cc.first_purchase, &cc.last_purchase, &cc.recency_days, &cc.t_x, &cc.T, &cc.cohort})
-    col->resize(nrows);
-  for (auto* col : {&cc.total_spend, &cc.mean_order_value, &cc.repeat_spend, &cc.btyd_monetary}) col->resize(nrows);
-  cc.lifecycle.resize(nrows);
-  cc.day_start.resize(nrows + 1);
-  cc.return_start.resize(nrows + 1);
+  size_customer_rows(cc, nrows);
   spend_units.resize(nrows);
   cc.purchase_days.resize(npurchase_days);
   cc.purchase_day_units.resize(npurchase_days);
