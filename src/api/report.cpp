@@ -169,23 +169,26 @@ CUSTLENS_NOINLINE json series_json(const Analysis& a) {
   return series;
 }
 
+// The textbook formulas beside ours, so a hand computation reconciles (retention and churn
+// points only; out of line, which keeps flow_point_json small).
+CUSTLENS_NOINLINE json flow_point_inputs(const FlowCounts& f, bool retention) {
+  const double S = double(f.start), E = double(f.end), N = double(f.acquired);
+  if (retention)
+    return {{"retained", double(f.retained)}, {"customers_start", S}, {"customers_end", E},
+            {"new_customers", N}, {"new_in_base", double(f.new_in_base)},
+            {"reactivated", double(f.reactivated)},
+            {"textbook_retention_rate", S ? json((E - N) / S) : json(nullptr)}};
+  return {{"lost", double(f.lost)}, {"customers_start", S}, {"customers_end", E},
+          {"textbook_churn_rate", S ? json((S - E) / S) : json(nullptr)}};
+}
+
 CUSTLENS_NOINLINE json flow_point_json(const Analysis& a, const Series& s, size_t p) {
-  const FlowCounts& f = a.flow[p];
   json pt = {{"period", a.periods[p].label},
              {"value", opt_number(s.values[p])},
              {"partial", a.periods[p].partial},
              {"warm_up", bool(a.flow_warm_up[p])}};
   if (!s.values[p]) pt["reason"] = s.reasons[p];
-  // The textbook formulas beside ours, so a hand computation reconciles.
-  const double S = double(f.start), E = double(f.end), N = double(f.acquired);
-  if (s.id == "retention_rate")
-    pt["inputs"] = {{"retained", double(f.retained)}, {"customers_start", S}, {"customers_end", E},
-                    {"new_customers", N}, {"new_in_base", double(f.new_in_base)},
-                    {"reactivated", double(f.reactivated)},
-                    {"textbook_retention_rate", S ? json((E - N) / S) : json(nullptr)}};
-  if (s.id == "churn_rate")
-    pt["inputs"] = {{"lost", double(f.lost)}, {"customers_start", S}, {"customers_end", E},
-                    {"textbook_churn_rate", S ? json((S - E) / S) : json(nullptr)}};
+  if (s.id == "retention_rate" || s.id == "churn_rate") pt["inputs"] = flow_point_inputs(a.flow[p], s.id == "retention_rate");
   return pt;
 }
 
