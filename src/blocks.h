@@ -13,6 +13,15 @@
 //     for (size_t i = b; i < e; ++i) ...
 //   });
 //
+// The reverse matters as much: a function entered once must not spend its own tier-up budget.
+// V8 charges each turn of a loop by the size of the loop's code, and in wasm a loop whose body
+// makes objects with destructors (strings, vectors, JSON) can span most of its function; a few
+// dozen turns then make V8 compile the whole function with TurboFan in the background
+// (analyze() took 80-100 ms of compile) for a function that never runs again. Such loops go
+// into small functions of their own (make_periods, size_customer_rows, add_breakdowns,
+// series_points in report.cpp). `node --trace-wasm-compilation-times` lists every TurboFan
+// compile; a `--profiling-funcs` build names the functions.
+//
 // The block function must stay a function of its own: inlined into its caller, it would be
 // entered once again. CUSTLENS_NOINLINE keeps the compiler from inlining it, and for_blocks
 // calls it from two places because Binaryen (wasm-opt, at link) inlines a function that has a

@@ -853,14 +853,14 @@ void OrdersLoader::group_customers() {
   // Filled with kNone (all bits set) by memset, one bulk instruction in wasm: a fill loop in
   // this function's own body ran in baseline code and made V8 compile the function (run once).
   Column<uint32_t> leader_of(n);  // the first order of the same customer
-  std::memset(leader_of.data(), 0xFF, n * sizeof(uint32_t));
+  if (n) std::memset(leader_of.data(), 0xFF, n * sizeof(uint32_t));
   // (hash, leader) per distinct id, in hash order; a leader leads itself.
   const std::vector<KeyIndex> leaders = group_by_key(
       pairs, [&](uint32_t x, uint32_t y) { return key(x) == key(y); }, [&](uint32_t i, uint32_t l) { leader_of[i] = l; });
   // Known customers (earlier files) by merge with the sorted list; the others get new ids in
   // order of first appearance, as a reader of the file would number them.
   Column<uint32_t> id_of(n);
-  std::memset(id_of.data(), 0xFF, n * sizeof(uint32_t));
+  if (n) std::memset(id_of.data(), 0xFF, n * sizeof(uint32_t));
   const auto& known = t_.customer_keys;
   if (!known.empty()) {
     size_t j = 0;

@@ -738,3 +738,17 @@ TEST_CASE("orders of one line, then lines joining an order: in the file, far apa
     CHECK(spend(run, "c") == Approx(9.0));
   }
 }
+
+TEST_CASE("a file whose every row is rejected loads, counts every row, and gives no orders", "[orders][accounting]") {
+  // (The fuzzer's engine-every-row-rejected: grouping the customers of no orders.)
+  Run run;
+  json f = run.load("order_id,customer_id,order_date,amount\n1,a,2024-08-02,¥2\x15" "8.16\n2,b,2024-08-03,¥!0.00\n");
+  INFO(f.dump());
+  REQUIRE(f["ok"]);
+  CHECK(run.files[0]["rows_read"] == 2);
+  CHECK(run.files[0]["rows_rejected"] == 2);
+  CHECK(run.files[0]["rows_used"] == 0);
+  json r = run.analyze();
+  INFO(r.dump().substr(0, 400));
+  CHECK(r["metrics"]["orders"]["value"].is_null());
+}
