@@ -690,8 +690,7 @@ void radix_sort_by_hash(std::vector<KeyIndex>& v) {
 // (hash, index) per distinct key, in hash order. Leaders are the first index of their key,
 // since the sort keeps equal hashes in index order.
 template <class Same, class Join>
-std::vector<KeyIndex> group_by_key(std::vector<KeyIndex>& pairs,
-                                                        Same same, Join join) {
+std::vector<KeyIndex> group_by_key(std::vector<KeyIndex>& pairs, Same same, Join join) {
   radix_sort_by_hash(pairs);
   std::vector<KeyIndex> leaders;
   leaders.reserve(pairs.size());
