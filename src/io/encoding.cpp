@@ -9,7 +9,6 @@
 #include <cstring>
 #include <iterator>
 
-#include "blocks.h"
 #include "io/utf8.h"
 
 namespace custlens {
@@ -588,12 +587,6 @@ Gb18030Evidence gb18030_evidence(const uint8_t* s, size_t n, bool at_eof) {
 
 }  // namespace
 
-namespace {
-// The sample's first invalid UTF-8 byte. (Out of line: the scan of up to 64 KiB, inlined into
-// detect_encoding, made V8 compile detect_encoding, which runs once, with TurboFan.)
-CUSTLENS_NOINLINE size_t sample_invalid_at(const char* p, size_t n, bool cut_ok) { return utf8_invalid_at(p, n, cut_ok); }
-}  // namespace
-
 Detection detect_encoding(std::string_view sample, bool at_eof) {
   Detection d;
   const auto* s = reinterpret_cast<const uint8_t*>(sample.data());
@@ -612,7 +605,7 @@ Detection detect_encoding(std::string_view sample, bool at_eof) {
   if (starts("\xFE\xFF", 2)) return found(Encoding::utf16be, 2, "BOM");
   if (starts("\x84\x31\x95\x33", 4)) return found(Encoding::gb18030, 4, "BOM");
 
-  size_t bad_at = sample_invalid_at(reinterpret_cast<const char*>(s), n, /*cut_ok=*/!at_eof);
+  size_t bad_at = utf8_invalid_at(reinterpret_cast<const char*>(s), n, /*cut_ok=*/!at_eof);
   if (bad_at == n) return found(Encoding::utf8, 0, "valid UTF-8");
 
   Gb18030Evidence ev = gb18030_evidence(s, n, at_eof);
