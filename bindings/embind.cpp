@@ -105,7 +105,7 @@ val customer_id_bytes(const Engine& e) {
   const custlens::OrdersTable& t = e.orders();
   size_t bytes = c.size();
   custlens::for_blocks(0, c.size(), [&](size_t b, size_t end) CUSTLENS_NOINLINE {
-    for (size_t i = b; i < end; ++i) bytes += t.customer_key_len[c.ids[i]];
+    for (size_t i = b; i < end; ++i) bytes += t.customer_name(c.ids[i]).size();
   });
   std::string out(bytes ? bytes - 1 : 0, '\0');
   char* w = out.data();

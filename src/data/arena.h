@@ -13,12 +13,12 @@
 
 namespace custlens {
 
-/// Bytes appended at the end, read back by offset; appends are inline (copy_short), unlike
-/// std::string's. The bytes live in blocks of kBlock that are never moved or copied: a
-/// growing single buffer would copy everything at each doubling and touch twice the memory,
-/// and in wasm every fresh page is a page fault. An offset is a position in the sequence of
-/// blocks (block × kBlock + offset in it); a string that does not fit the rest of a block
-/// starts the next one, and a string longer than kBlock has a block of its own that takes
+/// Texts appended at the end, each with its length, read back by offset; appends are inline
+/// (copy_short), unlike std::string's. The bytes live in blocks of kBlock that are never moved
+/// or copied: a growing single buffer would copy everything at each doubling and touch twice
+/// the memory, and in wasm every fresh page is a page fault. An offset is a position in the
+/// sequence of blocks (block × kBlock + offset in it); a text that does not fit the rest of a
+/// block starts the next one, and a text longer than kBlock has a block of its own that takes
 /// up as many positions as it needs.
 class ByteArena {
  public:
@@ -28,22 +28,9 @@ class ByteArena {
   /// The end of the last string: no string starts before it (a mark for truncate()).
   size_t size() const { return len_; }
   bool empty() const { return len_ == 0; }
-  std::string_view view(uint64_t at, size_t n) const {
-    if (n == 0) return {};
-    return {blocks_[size_t(at >> kShift)].get() + (at & (kBlock - 1)), n};
-  }
-  /// Appends n bytes; returns their offset (size(), unless they start a new block).
-  uint64_t append(const char* p, size_t n) {
-    if (room_ < n) next_block(n);
-    copy_short(cur_, p, n);
-    cur_ += n;
-    room_ -= n;
-    len_ += n;
-    return len_ - n;
-  }
-  uint64_t append(std::string_view s) { return append(s.data(), s.size()); }
   /// Appends s with its length in front (one byte below 255, else 255 and four bytes), so
   /// that its offset alone finds it again (view_sized): no length column beside the offsets.
+  /// Returns the offset: size(), unless s starts a new block.
   uint64_t append_sized(std::string_view s) {
     const size_t n = s.size(), head = n < 255 ? 1 : 5;
     if (room_ < head + n) next_block(head + n);
@@ -84,8 +71,8 @@ class ByteArena {
  private:
   // A block at the next block boundary with room for n bytes: kBlock, or n alone when n is
   // longer (its one string fills it, and empty slots stand for the further positions it
-  // takes, so that every offset's block is blocks_[offset / kBlock]). Out of line: append()
-  // stays small enough to inline into the per-row code.
+  // takes, so that every offset's block is blocks_[offset / kBlock]). Out of line: the
+  // append stays small enough to inline into the per-row code.
   __attribute__((noinline)) void next_block(size_t n) {
     const size_t b = (len_ + kBlock - 1) >> kShift;
     blocks_.resize(b);

@@ -162,7 +162,6 @@ void OrdersLoader::rollback() {
   cut(t_.order_channel, mark_orders_);
   cut(t_.order_currency, mark_orders_);
   cut(t_.customer_key_at, mark_customers_);
-  cut(t_.customer_key_len, mark_customers_);
   t_.customer_key_arena.truncate(mark_customer_arena_);
   cut(t_.customer_match, mark_match_);
   t_.customer_match_arena.resize(std::min(t_.customer_match_arena.size(), mark_match_arena_));
@@ -225,6 +224,15 @@ void OrdersLoader::resize_line_columns(size_t n) {
   line_hash_.resize(n - mark_lines_);
 }
 
+namespace {
+// An empty column written out from now on: zeros for the `rows` before, room for `cap`.
+template <class Col>
+void start_zeros(Col& column, size_t rows, size_t cap) {
+  column.assign(rows, 0);
+  column.resize(cap);
+}
+}  // namespace
+
 // The columns that stay empty while all zeros (OrdersTable) are written from the file that
 // needs them on: a second file needs the file column; a file with a status, refund or
 // currency column, or after one that had it, the order column. Called when the file starts
@@ -232,12 +240,8 @@ void OrdersLoader::resize_line_columns(size_t n) {
 // an amount's symbol: add_line starts the column at the first.)
 void OrdersLoader::keep_optional_columns() {
   auto keep = [](auto& column, bool needed, size_t rows, size_t cap) {
-    if (!needed) return false;
-    if (column.empty()) {
-      column.assign(rows, 0);
-      column.resize(cap);
-    }
-    return true;
+    if (needed && column.empty()) start_zeros(column, rows, cap);
+    return needed;
   };
   keep_line_order_ = keep_line_order_ || !t_.line_order.empty();
   keep_file_ = keep(t_.line_file, file_index_ > 0 || !t_.line_file.empty(), n_lines_, lines_cap_);
@@ -509,8 +513,9 @@ std::string_view OrdersLoader::unicode_customer_key(std::string_view id, uint32_
   key = trim(key);  // NFKC makes no-break and ideographic spaces plain spaces
   if (invisible) invisible_ids_.add(line);
   if (key.empty()) return key;  // nothing visible: a guest
-  const uint64_t at = customer_arena_.append(id.data(), id.size());
-  customer_spelling_.push_back({order - uint32_t(mark_orders_), uint32_t(at), uint32_t(id.size())});
+  const uint64_t at = customer_arena_.append_sized(id);
+  if (at > UINT32_MAX) throw InputError("too_large", "The customer ids of the file take more than 4 GiB", line);
+  customer_spelling_.push_back({order - uint32_t(mark_orders_), uint32_t(at)});
   return key;
 }
 
@@ -553,8 +558,7 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
   if (n_lines_ == lines_cap_ || (new_order && n_orders_ == orders_cap_)) grow_columns();
   if (pd.currency_id && !keep_currency_) {  // the first stated currency (an amount's symbol)
     keep_currency_ = true;
-    t_.order_currency.assign(n_orders_, 0);
-    t_.order_currency.resize(orders_cap_);
+    start_zeros(t_.order_currency, n_orders_, orders_cap_);
   }
   if (new_order) {
     order = uint32_t(n_orders_);
@@ -841,7 +845,7 @@ void OrdersLoader::group_customers() {
     auto it = std::lower_bound(customer_spelling_.begin(), customer_spelling_.end(), i,
                                [](const Spelling& sp, uint32_t x) { return sp.order < x; });
     if (it == customer_spelling_.end() || it->order != i) return key(i);
-    return customer_arena_.view(it->at, it->len);
+    return customer_arena_.view_sized(it->at);
   };
   // (hash, order) of the live orders with a customer id, sorted: equal ids become neighbours.
   std::vector<KeyIndex> pairs = std::move(customer_keys_);
@@ -882,14 +886,14 @@ void OrdersLoader::group_customers() {
   const uint32_t first_new = uint32_t(t_.customer_count());
   // A new customer is named by its id as first written, and keeps its key if that differs.
   t_.customer_key_at.reserve(t_.customer_key_at.size() + fresh.size());
-  t_.customer_key_len.reserve(t_.customer_key_len.size() + fresh.size());
   for_blocks(0, fresh.size(), [&](size_t b, size_t e) CUSTLENS_NOINLINE {
     for (size_t k = b; k < e; ++k) {
       uint32_t l = fresh[k];
       id_of[l] = uint32_t(t_.customer_count());
       std::string_view name = customer_spelling_.empty() ? key(l) : written(l);
-      t_.customer_key_at.push_back(t_.customer_key_arena.append(name));
-      t_.customer_key_len.push_back(uint32_t(name.size()));
+      const uint64_t name_at = t_.customer_key_arena.append_sized(name);
+      if (name_at > UINT32_MAX) throw InputError("too_large", "The customer ids loaded take more than 4 GiB");
+      t_.customer_key_at.push_back(uint32_t(name_at));
       if (name.data() != key(l).data()) {
         t_.customer_match.push_back({id_of[l], uint32_t(key(l).size()), uint64_t(t_.customer_match_arena.size())});
         t_.customer_match_arena.append(key(l));

@@ -109,14 +109,11 @@ class OrdersTable {
   /// ids, they are matched by sorting hashes when a file ends (OrdersLoader::group_customers),
   /// not by a lookup per row.
   ByteArena customer_key_arena;
-  std::vector<uint64_t> customer_key_at;
-  std::vector<uint32_t> customer_key_len;
+  std::vector<uint32_t> customer_key_at;  ///< in customer_key_arena, with its length
   std::vector<KeyIndex> customer_keys;  ///< (id_key, customer id), sorted
   size_t customer_count() const { return customer_key_at.size(); }
   /// The id as first written (byte-exact: what the customer tables show).
-  std::string_view customer_name(uint32_t c) const {
-    return customer_key_arena.view(customer_key_at[c], customer_key_len[c]);
-  }
+  std::string_view customer_name(uint32_t c) const { return customer_key_arena.view_sized(customer_key_at[c]); }
   /// Customers are matched by the normalised key of their id (io/normalize.h: NFKC, invisible
   /// characters dropped). Only the few whose key differs from their name keep it here, sorted
   /// by customer: ASCII ids cost nothing.
@@ -309,7 +306,7 @@ class OrdersLoader : public RowSink {
   // (non-ASCII ids that normalisation changes: rare) keep the written text here, by order.
   struct Spelling {
     uint32_t order;  // index in this file's orders
-    uint32_t at, len;  // in customer_arena_
+    uint32_t at;     // in customer_arena_, with its length
   };
   std::vector<Spelling> customer_spelling_;
   std::string key_buf_;

@@ -210,30 +210,32 @@ TEST_CASE("bad-input row 34: the matching key (normalize_key)", "[ids]") {
   CHECK(normalize_key("\xFF" "a") == "\xFF" "a");  // bytes that are not UTF-8 pass through
 }
 
-TEST_CASE("ByteArena: offsets stay valid across blocks, for strings longer than a block, and after truncate", "[ids]") {
+TEST_CASE("ByteArena: offsets stay valid across blocks, for texts longer than a block, and after truncate", "[ids]") {
   using custlens::ByteArena;
   ByteArena a;
   std::vector<std::pair<uint64_t, std::string>> kept;
   size_t misplaced = 0;
   auto add = [&](const std::string& s) {
-    // The offset a string gets is size() unless it starts a new block.
+    // The offset a text gets is size() unless it starts a new block.
     size_t end = a.size();
-    uint64_t at = a.append(s);
+    uint64_t at = a.append_sized(s);
     misplaced += !(at == end || at % ByteArena::kBlock == 0);
     kept.emplace_back(at, s);
   };
   auto unreadable = [&] {
     size_t bad = 0;
-    for (const auto& [at, s] : kept) bad += a.view(at, s.size()) != s;
+    for (const auto& [at, s] : kept) bad += a.view_sized(at) != s;
     return bad;
   };
-  // 9-byte ids fill a block to within 8 bytes; the next one starts the second block.
+  // 8-byte ids take 9 bytes with their length and fill a block to within 8 bytes; the next
+  // one starts the second block.
   const size_t per_block = ByteArena::kBlock / 9;
-  for (size_t i = 0; i < per_block + 10; ++i) add("C" + std::to_string(10000000 + i));
+  for (size_t i = 0; i < per_block + 10; ++i) add("C" + std::to_string(1000000 + i));
   CHECK(kept[per_block].first == ByteArena::kBlock);
   CHECK(kept[per_block - 1].first == (per_block - 1) * 9);
   const size_t mark = a.size();
-  // Longer than a block: a block of its own, and the string after it starts a block again.
+  // Longer than a block: a block of its own (three positions with its length), and the text
+  // after it starts a block again.
   std::string big(ByteArena::kBlock * 2 + 3, 'x');
   big[0] = 'a', big.back() = 'z';
   add(big);
@@ -241,7 +243,7 @@ TEST_CASE("ByteArena: offsets stay valid across blocks, for strings longer than 
   CHECK(kept[kept.size() - 2].first == 2 * ByteArena::kBlock);
   CHECK(kept.back().first == 5 * ByteArena::kBlock);
   CHECK(unreadable() == 0);
-  CHECK(a.view(a.size(), 0).empty());
+  CHECK(a.view_sized(a.append_sized("")).empty());
   // Rolled back to the mark (a failed file), the arena goes on with the next block.
   a.truncate(mark);
   kept.resize(per_block + 10);
@@ -249,8 +251,8 @@ TEST_CASE("ByteArena: offsets stay valid across blocks, for strings longer than 
   CHECK(kept.back().first == 2 * ByteArena::kBlock);
   CHECK(unreadable() == 0);
   CHECK(misplaced == 0);
-  // Texts with their length in front (read back by offset alone): empty, short, 254, 255 and
-  // more bytes (a longer length field), and one longer than a block.
+  // Lengths of every size of length field: empty, short, 254, 255 and more bytes (a longer
+  // length field), and one longer than a block.
   std::vector<std::pair<uint64_t, std::string>> sized;
   for (size_t n : {size_t(0), size_t(1), size_t(9), size_t(254), size_t(255), size_t(256), size_t(70000),
                    ByteArena::kBlock + 7, size_t(3)})
