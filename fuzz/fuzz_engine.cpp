@@ -52,7 +52,7 @@ void check_file_report(const json& f, const std::string& raw) {
 
 // Loads the bytes cut at `cuts`, then analyzes; returns every reply, in order.
 std::string run(const uint8_t* data, size_t n, const std::vector<size_t>& cuts, const char* load_opt,
-                const char* analyze_opt, bool exports) {
+                const char* analyze_opt, bool exports, bool overlap) {
   custlens::Engine engine;
   std::string log;
   std::string r = engine.begin_load("orders", load_opt);
@@ -78,6 +78,20 @@ std::string run(const uint8_t* data, size_t n, const std::vector<size_t>& cuts, 
     log += r + "\n";
     ok = j["ok"];
     if (ok) check_file_report(j["file"], r);
+  }
+  if (ok && overlap) {
+    // The same bytes again as a second export: every row overlaps the first file's (input-rules.md,
+    // "Overlapping exports"), and the sums of both must stay within the money limit or fail cleanly.
+    parse_reply(engine.begin_load("orders", load_opt), "begin_load (second file)");
+    json j = parse_reply(engine.feed(p, n), "feed (second file)");
+    if (j["ok"]) {
+      r = engine.end_load();
+      j = parse_reply(r, "end_load (second file)");
+      log += r + "\n";
+      if (j["ok"]) check_file_report(j["file"], r);
+    } else {
+      log += j.dump() + "\n";
+    }
   }
   if (!ok) {
     // The failed file left nothing behind: analyze must say so, not crash.
@@ -107,9 +121,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t pick = size ? data[size - 1] : 0;
   const char* load_opt = pick % 8 < 5 ? kLoadOptions[pick % 8] : kLoadOptions[0];
   const char* analyze_opt = kAnalyzeOptions[(pick / 8) % 3];
-  const std::string whole = run(data, size, {}, load_opt, analyze_opt, false);
+  const bool overlap = (pick / 24) % 2 == 1;  // loaded twice, as two overlapping exports
+  const std::string whole = run(data, size, {}, load_opt, analyze_opt, false, overlap);
   const std::vector<size_t> cuts = fuzz::cuts_for(data, size);
-  const std::string chunked = run(data, size, cuts, load_opt, analyze_opt, true);
+  const std::string chunked = run(data, size, cuts, load_opt, analyze_opt, true, overlap);
   if (chunked != whole) {
     std::string where;
     for (size_t c : cuts) where += std::to_string(c) + " ";

@@ -211,6 +211,11 @@ std::string Engine::guarded(F&& f) {
   } catch (const json::exception& e) {
     return fail("bad_options", std::string("Options are not valid: ") + e.what());
   } catch (const std::bad_alloc&) {
+    // While a file loads, say which: the user can load fewer or smaller files.
+    if (!loading_file_.empty())
+      return fail("out_of_memory", "Out of memory while loading " + loading_file_ +
+                                       ": the data is larger than this engine can hold",
+                  loading_table_, loading_file_);
     return fail("out_of_memory", "Out of memory: the data is larger than this engine can hold");
   } catch (const std::exception& e) {
     return fail("internal", std::string("Internal error: ") + e.what());

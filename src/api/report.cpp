@@ -69,6 +69,26 @@ json file_report_json(const FileReport& f) {
   j["warnings"] = json::array();
   for (const auto& n : f.csv_notices) j["warnings"].push_back(notice_json(n));
   for (const auto& n : f.warnings) j["warnings"].push_back(notice_json(n));
+  // Overlapping exports: what a later export replaced here, and what this one replaced.
+  j["orders_replaced"] = {{"count", f.orders_replaced.count}, {"lines", f.orders_replaced.lines}, {"by", f.replaced_by}};
+  j["orders_replacing"] = {{"count", f.orders_replacing}, {"files", f.replacing}};
+  auto names = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& n : v) s += (s.empty() ? "" : ", ") + n;
+    return s;
+  };
+  if (f.orders_replaced)
+    j["warnings"].push_back(notice_json(
+        {"orders_updated_by_later_export",
+         std::to_string(f.orders_replaced.count) + " order(s) updated by a later export (" + names(f.replaced_by) +
+             "): their lines here are skipped (" + describe_lines(f.orders_replaced) + ")",
+         f.orders_replaced.count, f.orders_replaced.lines}));
+  if (f.orders_replacing)
+    j["warnings"].push_back(notice_json({"orders_update_earlier_export",
+                                         std::to_string(f.orders_replacing) + " order(s) here update orders loaded from " +
+                                             names(f.replacing) + ": the earlier lines of those orders are skipped",
+                                         f.orders_replacing,
+                                         {}}));
   return j;
 }
 

@@ -1,6 +1,8 @@
 #include "data/orders.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <tuple>
 
 #include "blocks.h"
 #include "error.h"
@@ -33,6 +35,9 @@ std::string out_of_range_reason(const std::vector<std::string>& columns, int c) 
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+const char* const kOverlapDuplicate = "overlap duplicate (same line in an earlier file)";
+const char* const kReplacedByLater = "replaced by a later export";
 
 // How Excel's General format shows a number too wide for its cell: one digit, optional
 // decimals (',' in some locales), E, a sign and at least two exponent digits: `1.23457E+17`,
@@ -129,6 +134,7 @@ OrdersLoader::OrdersLoader(OrdersTable& table, std::string file_name, OrderLoadO
   mark_statuses_ = t_.statuses.size();
   mark_channels_ = t_.channels.size();
   mark_currencies_ = t_.currencies.size();
+  mark_abs_units_ = t_.abs_units;
   n_lines_ = lines_cap_ = mark_lines_;
   n_orders_ = orders_cap_ = mark_orders_;
   keep_optional_columns();
@@ -159,6 +165,7 @@ void OrdersLoader::rollback() {
   cut(t_.order_customer, mark_orders_);
   cut(t_.order_status, mark_orders_);
   cut(t_.order_refunded, mark_orders_);
+  cut(t_.order_refund_file, mark_orders_);
   cut(t_.order_channel, mark_orders_);
   cut(t_.order_currency, mark_orders_);
   cut(t_.customer_key_at, mark_customers_);
@@ -178,6 +185,7 @@ void OrdersLoader::rollback() {
   t_.statuses.truncate(mark_statuses_);
   t_.channels.truncate(mark_channels_);
   t_.currencies.truncate(mark_currencies_);
+  t_.abs_units = mark_abs_units_;
 }
 
 int OrdersLoader::col(const char* field) const {
@@ -247,6 +255,7 @@ void OrdersLoader::keep_optional_columns() {
   keep_file_ = keep(t_.line_file, file_index_ > 0 || !t_.line_file.empty(), n_lines_, lines_cap_);
   keep_status_ = keep(t_.order_status, c_status_ >= 0 || !t_.order_status.empty(), n_orders_, orders_cap_);
   keep_refund_ = keep(t_.order_refunded, c_refund_ >= 0 || !t_.order_refunded.empty(), n_orders_, orders_cap_);
+  keep(t_.order_refund_file, keep_refund_, n_orders_, orders_cap_);
   keep_currency_ = keep(t_.order_currency, c_currency_ >= 0 || !t_.order_currency.empty(), n_orders_, orders_cap_);
 }
 
@@ -264,7 +273,7 @@ void OrdersLoader::resize_order_columns(size_t n) {
   orders_cap_ = n;
   t_.order_customer.resize(n);
   if (keep_status_) t_.order_status.resize(n);
-  if (keep_refund_) t_.order_refunded.resize(n);
+  if (keep_refund_) t_.order_refunded.resize(n), t_.order_refund_file.resize(n);
   t_.order_channel.resize(n);
   if (keep_currency_) t_.order_currency.resize(n);
   t_.order_key_at.resize(n);
@@ -336,6 +345,11 @@ void OrdersLoader::reject(const std::string& reason, uint64_t line) {
 }
 
 void OrdersLoader::reject_row(const std::string& reason, uint64_t line) {
+  if (t_.earlier_rows.size() && t_.earlier_rows.contains(row_hash_)) {  // the same bad row in an earlier export
+    report_.skipped[kOverlapDuplicate].add(line);
+    ++report_.rows_skipped;
+    return;
+  }
   reject(reason, line);
   row_hashes_.emplace_back(row_hash_, uint32_t(line));  // a rejected row may repeat another
 }
@@ -351,11 +365,8 @@ CUSTLENS_NOINLINE void OrdersLoader::reject_date_out_of_range(uint64_t line) {
 }
 
 void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t row_hash) {
-  if (t_.earlier_rows.size() && t_.earlier_rows.contains(row_hash)) {
-    report_.skipped["overlap duplicate (same line in an earlier file)"].add(line);
-    ++report_.rows_skipped;
-    return;
-  }
+  // A row that repeats an earlier file's is found when the file ends, by what its fields mean
+  // (resolve_overlap); only a rejected row is matched by its bytes (reject_row).
   row_hash_ = row_hash;
 
   // Ids first: their Excel damage is reported for every row, used or not.
@@ -458,7 +469,12 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     // (q × 10^4)(p × 10^4) / 10^4, rounded half away from zero; exact for 3-decimal prices.
     __int128 prod = __int128(q.units) * p.units;
     __int128 half = kAmountScale / 2;
-    pd.amount = int64_t(prod >= 0 ? (prod + half) / kAmountScale : (prod - half) / kAmountScale);
+    __int128 units = prod >= 0 ? (prod + half) / kAmountScale : (prod - half) / kAmountScale;
+    if (units > __int128(kMaxAmountUnits) || units < -__int128(kMaxAmountUnits)) {
+      reject_cell("quantity × unit price over 9 × 10^14", c_price_, line);
+      return;
+    }
+    pd.amount = int64_t(units);
     pd.flags |= kLineHasAmount;
     if (q.units < 0) pd.flags |= kLineNegQty;
     if (p.evidence == DecimalMark::comma) comma_evidence_.add(line);
@@ -486,6 +502,7 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
     if (!rc.empty() && !parse_amount(rc, opt_.decimal_mark, r)) {
       pd.refund_bad = true;
     } else if (!rc.empty()) {
+      pd.refund_stated = true;
       pd.refunded = r.units < 0 ? -r.units : r.units;  // some exports write refunds negative
       if (r.ambiguous) {
         pd.refund_ambiguous = true;
@@ -501,6 +518,7 @@ void OrdersLoader::process(uint64_t line, const std::string_view* f, uint64_t ro
   pd.channel_id = ch.empty() ? Interner::kNone : t_.channels.intern(ch);
 
   if (c_order_ >= 0 && order_key.empty()) no_order_id_.add(line);
+  add_abs_units(std::max(std::abs(pd.amount), std::abs(pd.alt)), std::max(pd.refunded, pd.refund_alt), line);
   add_line(pd, order_key, customer_key);
 }
 
@@ -597,7 +615,7 @@ void OrdersLoader::add_line(const Pending& pd, std::string_view order_key, std::
     t_.order_customer[order] = Interner::kNone;
     if (keep_status_) t_.order_status[order] = pd.status_id;
     if (pd.refund_ambiguous) pending_refunds_.push_back({order, pd.refund_alt});
-    if (keep_refund_) t_.order_refunded[order] = pd.refunded;
+    if (keep_refund_) t_.order_refunded[order] = pd.refunded, t_.order_refund_file[order] = pd.refund_stated ? file_index_ + 1 : 0;
     t_.order_channel[order] = pd.channel_id;
     if (keep_currency_) t_.order_currency[order] = pd.currency_id;
     ++n_orders_;
@@ -789,6 +807,7 @@ void OrdersLoader::group_orders() {
       unseen.push_back(lead);
     } else {
       into[lead.second - first] = match;
+      cross_joins_.emplace_back(match, lead.second);  // resolve_overlap decides whose lines count
     }
   }
   // Orders point at their leader, leaders at themselves or an earlier file's order: one hop.
@@ -974,6 +993,226 @@ void OrdersLoader::count_merged_spellings(const Column<uint32_t>& leader_of, con
   for (uint32_t l : lines) merged_spellings_.add(l);
 }
 
+// Bounds every money sum (kMaxTotalUnits): a and b are a line's absolute amount and refund.
+void OrdersLoader::add_abs_units(int64_t a, int64_t b, uint64_t line) {
+  // Each is at most kMaxAmountUnits (9e18) and the total at most kMaxTotalUnits (9.2e18):
+  // their sum stays below 2^64.
+  t_.abs_units += uint64_t(a);
+  if (t_.abs_units > kMaxTotalUnits || uint64_t(b) > kMaxTotalUnits - t_.abs_units)
+    throw InputError("too_large",
+                     "The amounts loaded add up to more than 922,337,203,685,477 (in absolute value, refunds "
+                     "included) at line " + std::to_string(line) +
+                         ": past that custlens cannot sum money exactly. Load fewer files or a smaller unit",
+                     line, uint32_t((c_amount_ >= 0 ? c_amount_ : c_price_) + 1));
+  t_.abs_units += uint64_t(b);
+}
+
+void OrdersLoader::skip_line(size_t i, const char* kind) {
+  t_.line_flags[i] |= kLineSkipped;
+  ++late_skipped_;
+  report_.skipped[kind].add(t_.line_number[i]);
+  ++report_.rows_skipped;
+}
+
+namespace {
+
+// What a line says, for matching it with another export's line of the same order.
+struct LineFacts {
+  int32_t day;
+  int64_t amount;
+  uint8_t flags;
+  uint32_t line;  // index in the table
+  friend bool operator<(const LineFacts& a, const LineFacts& b) {
+    return std::tie(a.day, a.amount, a.flags) < std::tie(b.day, b.amount, b.flags);
+  }
+  friend bool operator==(const LineFacts& a, const LineFacts& b) {
+    return a.day == b.day && a.amount == b.amount && a.flags == b.flags;
+  }
+};
+
+constexpr uint8_t kFactFlags = kLineHasAmount | kLineNegQty | kLineNegAmount;
+
+bool is_refund_line(uint8_t flags) { return flags & (kLineNegQty | kLineNegAmount); }
+
+uint64_t mix(uint64_t h, uint64_t v) { return (h ^ v) * 0x9E3779B97F4A7C15ULL + (h >> 29); }
+
+void add_name(std::vector<std::string>& names, const std::string& name) {
+  if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+}
+
+}  // namespace
+
+// Overlapping exports (input-rules.md, "Overlapping exports"). Runs when a file ends, after its
+// dates and amounts are final and before its customers are grouped; only when earlier files
+// were loaded. A file is later than another when its newest order date is later (ties: the
+// one loaded later). Two exports' views of a row are compared by what the mapped fields mean
+// (day, amount, ids, status ...), never by column order or bytes.
+// - A row without an order id that repeats an earlier file's row is an overlap duplicate.
+// - An order id already loaded: the later export's lines replace the other's (status,
+//   amounts, lines), or are overlap duplicates when both say the same. Refund rows (negative
+//   lines) join the order unless the order already has the same refund row. A refunded
+//   amount counts once: the latest one stated.
+void OrdersLoader::resolve_overlap() {
+  int32_t last = INT32_MIN;
+  for (size_t i = mark_lines_; i < t_.lines(); ++i)
+    if (!(t_.line_flags[i] & kLineUnused)) last = std::max(last, t_.line_day[i]);
+  last_day_ = last;
+  if (file_index_ == 0 || mark_lines_ == 0) return;
+  auto later = [&](uint32_t a, uint32_t b) {  // file a is later than file b
+    int32_t da = a == file_index_ ? last_day_ : t_.file_last_day[a];
+    int32_t db = b == file_index_ ? last_day_ : t_.file_last_day[b];
+    return da != db ? da > db : a > b;
+  };
+  const uint32_t first = uint32_t(mark_orders_);
+  auto status = [&](uint32_t o) { return keep_status_ ? t_.order_status[o] : 0u; };
+  auto currency = [&](uint32_t o) { return keep_currency_ ? t_.order_currency[o] : 0u; };
+  auto refunded = [&](uint32_t o) { return keep_refund_ ? t_.order_refunded[o] : int64_t(0); };
+  auto refund_file = [&](uint32_t o) { return keep_refund_ ? t_.order_refund_file[o] : uint16_t(0); };
+  auto customer = [&](uint32_t o) -> std::string_view {  // the matching key; "" for a guest
+    if (o >= first) return customer_arena_.view_sized(customer_at_[o - first]);
+    uint32_t c = t_.order_customer[o];
+    return c == Interner::kNone ? std::string_view() : t_.customer_key(c);
+  };
+  auto same_fields = [&](uint32_t a, uint32_t b) {
+    return status(a) == status(b) && currency(a) == currency(b) && t_.order_channel[a] == t_.order_channel[b] &&
+           refunded(a) == refunded(b) && (refund_file(a) == 0) == (refund_file(b) == 0) && customer(a) == customer(b);
+  };
+  // The latest refunded amount stated: the order takes `from`'s when `from` stated one and is
+  // later than the file that stated the order's.
+  auto take_refund = [&](uint32_t order, uint32_t from) {
+    if (!keep_refund_ || t_.order_refund_file[from] == 0) return;
+    uint16_t f = t_.order_refund_file[order];
+    if (f == 0 || later(file_index_, f - 1u)) {
+      t_.order_refunded[order] = t_.order_refunded[from];
+      t_.order_refund_file[order] = uint16_t(file_index_ + 1);
+    }
+  };
+  std::vector<std::pair<const char*, uint32_t>> skips;  // (kind, line index), counted in line order
+
+  // 1. Rows without an order id: one order each, matched by all they say.
+  auto row_key = [&](size_t i) {
+    uint32_t o = t_.order_of_line(i);
+    std::string_view c = customer(o);
+    uint64_t h = hash_bytes(c.data(), c.size());
+    h = mix(h, uint64_t(uint32_t(t_.line_day[i])) << 8 | (t_.line_flags[i] & kFactFlags));
+    h = mix(h, uint64_t(t_.line_amount[i]));
+    h = mix(h, uint64_t(status(o)) << 32 | currency(o));
+    h = mix(h, uint64_t(t_.order_channel[o]) << 1 | (refund_file(o) != 0));
+    return mix(h, uint64_t(refunded(o)));
+  };
+  bool any_without_id = false;
+  for (uint32_t o = first; o < t_.orders() && !any_without_id; ++o) any_without_id = t_.order_key(o).empty();
+  if (any_without_id) {
+    HashSet64 earlier;
+    for (size_t i = 0; i < mark_lines_; ++i)
+      if (!(t_.line_flags[i] & kLineUnused) && t_.order_key(t_.order_of_line(i)).empty()) earlier.insert(row_key(i));
+    if (earlier.size())
+      for (size_t i = mark_lines_; i < t_.lines(); ++i) {
+        uint32_t o = t_.order_of_line(i);
+        if ((t_.line_flags[i] & kLineUnused) || !t_.order_key(o).empty() || !earlier.contains(row_key(i))) continue;
+        skips.emplace_back(kOverlapDuplicate, uint32_t(i));
+        order_dead_[o - first] = 1;
+        any_order_dead_ = true;
+      }
+  }
+
+  // 2. Orders of this file that joined an earlier file's order.
+  if (!cross_joins_.empty()) {
+    std::sort(cross_joins_.begin(), cross_joins_.end());
+    std::vector<uint32_t> slot(t_.orders(), Interner::kNone);  // earlier order -> its index in cross_joins_
+    for (uint32_t k = 0; k < cross_joins_.size(); ++k) slot[cross_joins_[k].first] = k;
+    std::vector<std::vector<LineFacts>> old_lines(cross_joins_.size()), new_lines(cross_joins_.size());
+    for (size_t i = 0; i < t_.lines(); ++i) {
+      uint32_t k = slot[t_.order_of_line(i)];
+      if (k == Interner::kNone || (t_.line_flags[i] & kLineUnused)) continue;
+      LineFacts f{t_.line_day[i], t_.line_amount[i], uint8_t(t_.line_flags[i] & kFactFlags), uint32_t(i)};
+      (i < mark_lines_ ? old_lines : new_lines)[k].push_back(f);
+    }
+    std::vector<LineFacts> old_sales, old_refunds, new_sales, new_refunds;
+    for (size_t k = 0; k < cross_joins_.size(); ++k) {
+      const auto [order, mine] = cross_joins_[k];
+      old_sales.clear(), old_refunds.clear(), new_sales.clear(), new_refunds.clear();
+      for (const auto& f : old_lines[k]) (is_refund_line(f.flags) ? old_refunds : old_sales).push_back(f);
+      for (const auto& f : new_lines[k]) (is_refund_line(f.flags) ? new_refunds : new_sales).push_back(f);
+      // A refund row the order has already (from any export) is an overlap duplicate; each
+      // earlier row matches one.
+      std::sort(old_refunds.begin(), old_refunds.end());
+      std::vector<uint8_t> matched(old_refunds.size(), 0);
+      for (const auto& f : new_refunds) {
+        auto it = std::lower_bound(old_refunds.begin(), old_refunds.end(), f);
+        while (it != old_refunds.end() && *it == f && matched[size_t(it - old_refunds.begin())]) ++it;
+        if (it != old_refunds.end() && *it == f) {
+          matched[size_t(it - old_refunds.begin())] = 1;
+          skips.emplace_back(kOverlapDuplicate, f.line);
+        }
+      }
+      if (new_sales.empty()) {  // refund rows only: they join, and may state a refund
+        take_refund(order, mine);
+        continue;
+      }
+      std::sort(old_sales.begin(), old_sales.end());
+      std::sort(new_sales.begin(), new_sales.end());
+      if (old_sales == new_sales && same_fields(order, mine)) {  // the same order twice
+        for (const auto& f : new_sales) skips.emplace_back(kOverlapDuplicate, f.line);
+        continue;
+      }
+      const uint32_t owner = old_sales.empty() ? Interner::kNone : (keep_file_ ? t_.line_file[old_sales[0].line] : 0u);
+      uint32_t first_line = UINT32_MAX;
+      for (const auto& f : new_sales) first_line = std::min(first_line, t_.line_number[f.line]);
+      if (owner == Interner::kNone || later(file_index_, owner)) {
+        // This export is later: its lines and fields are the order's.
+        for (const auto& f : old_sales) replaced_earlier_.push_back(f.line);
+        if (keep_status_) t_.order_status[order] = t_.order_status[mine];
+        if (keep_currency_ && t_.order_currency[mine]) t_.order_currency[order] = t_.order_currency[mine];
+        t_.order_channel[order] = t_.order_channel[mine];
+        take_refund(order, mine);
+        if (owner != Interner::kNone) {
+          ++report_.orders_replacing;
+          add_name(report_.replacing, t_.files[owner].name);
+          uint32_t old_first = UINT32_MAX;
+          for (const auto& f : old_sales) old_first = std::min(old_first, t_.line_number[f.line]);
+          replaced_orders_.push_back({owner, old_first});
+        }
+      } else {
+        // The earlier-loaded export is later: this file's lines of the order are replaced.
+        for (const auto& f : new_sales) skips.emplace_back(kReplacedByLater, f.line);
+        report_.orders_replaced.add(first_line);
+        add_name(report_.replaced_by, t_.files[owner].name);
+        replacing_owners_.push_back(owner);
+        take_refund(order, mine);
+      }
+    }
+    cross_joins_ = {};
+  }
+  std::sort(skips.begin(), skips.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  for (const auto& [kind, i] : skips) skip_line(i, kind);
+}
+
+// The earlier files' lines that this file replaced, and their reports: only once this file
+// has loaded (nothing after this can fail, so a failed file leaves the earlier ones as they were).
+void OrdersLoader::apply_replacements() {
+  std::sort(replaced_earlier_.begin(), replaced_earlier_.end());
+  for (uint32_t i : replaced_earlier_) {
+    t_.line_flags[i] |= kLineSkipped;
+    FileReport& f = t_.files[keep_file_ ? t_.line_file[i] : 0];
+    --f.rows_used;
+    ++f.rows_skipped;
+    f.skipped[kReplacedByLater].add(t_.line_number[i]);
+  }
+  std::sort(replaced_orders_.begin(), replaced_orders_.end());
+  for (const auto& [owner, line] : replaced_orders_) {
+    t_.files[owner].orders_replaced.add(line);
+    add_name(t_.files[owner].replaced_by, report_.name);
+  }
+  for (uint32_t owner : replacing_owners_) {
+    ++t_.files[owner].orders_replacing;
+    add_name(t_.files[owner].replacing, report_.name);
+  }
+  replaced_earlier_ = {};
+  replaced_orders_ = {};
+  replacing_owners_ = {};
+}
+
 void OrdersLoader::resolve_dates() {
   if (pending_dates_.empty()) {
     report_.date_order = "ymd";
@@ -1005,11 +1244,44 @@ void OrdersLoader::resolve_dates() {
     report_.date_order_source = "inferred from line " + std::to_string(month_first_evidence_.lines[0]) +
                                 " (" + std::to_string(month_first_evidence_.count) + " month-first dates)";
   } else {
-    uint64_t first = t_.line_number[pending_dates_[0].line_index];
-    throw InputError("ambiguous_dates",
-                     "Every date in " + label + " could be day/month or month/day (e.g. line " +
-                         std::to_string(first) + "): choose the order (dateOrder: dmy or mdy)",
-                     first, uint32_t(c_date_ + 1));
+    // Nothing settles the order. A few such cells among dates that are unambiguous (ISO, or
+    // day == month) are left out, each counted by line (bad-input row 32); a column where they
+    // are half or more asks for the order.
+    Tally ambiguous;
+    for (const auto& p : pending_dates_)
+      if (p.raw.first != p.raw.second) ambiguous.add(t_.line_number[p.line_index]);
+    const uint64_t dates = n_lines_ - mark_lines_;
+    const std::string ask = "choose the order (dateOrder: dmy or mdy)";
+    if (ambiguous.count * 2 >= dates) {
+      const uint64_t first = ambiguous.lines[0];
+      throw InputError("ambiguous_dates",
+                       (ambiguous.count == dates ? "Every date in " + label
+                                                 : std::to_string(ambiguous.count) + " of the " + std::to_string(dates) +
+                                                       " dates in " + label) +
+                           " could be day/month or month/day (" + describe_lines(ambiguous) + ") and no date settles it: " +
+                           ask,
+                       first, uint32_t(c_date_ + 1));
+    }
+    report_.date_order_source = "not settled: " + std::to_string(ambiguous.count) + " ambiguous date(s) left out";
+    report_.warnings.push_back({"ambiguous_dates",
+                                std::to_string(ambiguous.count) + " date(s) in " + label +
+                                    " could be day/month or month/day (" + describe_lines(ambiguous) + "); the other " +
+                                    std::to_string(dates - ambiguous.count) +
+                                    " dates do not settle it. Those rows are left out: " + ask,
+                                ambiguous.count, ambiguous.lines});
+    const std::string reason = "order date could be day/month or month/day (" + label + ")";
+    for (const auto& p : pending_dates_) {
+      int32_t day;
+      if (p.raw.first == p.raw.second && resolve_date(p.raw, DateOrder::mdy, day) && plausible_order_day(day)) {
+        t_.line_day[p.line_index] = day;
+        continue;
+      }
+      t_.line_flags[p.line_index] |= kLineRejected;
+      ++late_rejected_;
+      reject(p.raw.first != p.raw.second ? reason : out_of_range_reason(columns_, c_date_), t_.line_number[p.line_index]);
+    }
+    report_.date_order = "ymd";
+    return;
   }
   report_.date_order = order == DateOrder::dmy ? "dmy" : "mdy";
   for (const auto& p : pending_dates_) {
@@ -1098,9 +1370,10 @@ const FileReport& OrdersLoader::finish() {
   }
   settle_columns();
   group_orders();
-  group_customers();
   resolve_dates();
   resolve_amounts();
+  resolve_overlap();
+  group_customers();
   count_duplicates();
 
   const CsvStats& cs = reader_->stats();
@@ -1108,7 +1381,7 @@ const FileReport& OrdersLoader::finish() {
   report_.csv_notices = reader_->notices();
   add_reader_skips(report_, cs);
   report_.rows_read = cs.records_read;
-  report_.rows_used = appended_ - late_rejected_;  // late rejects were stored, then flagged
+  report_.rows_used = appended_ - late_rejected_ - late_skipped_;  // stored, then flagged
   check_accounting(report_);
   if (no_order_id_)
     report_.warnings.push_back({"rows_without_order_id",
@@ -1162,7 +1435,9 @@ const FileReport& OrdersLoader::finish() {
   t_.any_customer_column |= c_customer_ >= 0;
   t_.any_channel_column |= c_channel_ >= 0;
   t_.amount_is_net.push_back(opt_.amount_is_net);
+  t_.file_last_day.push_back(last_day_);
   t_.files.push_back(report_);
+  apply_replacements();
   return t_.files.back();
 }
 

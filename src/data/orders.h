@@ -37,6 +37,14 @@ struct FileReport {
   std::map<std::string, Tally> rejected;  ///< reason -> rows
   std::map<std::string, Tally> skipped;   ///< kind -> rows
   Tally duplicate_lines;                  ///< exact repeats of an earlier line in the file (kept)
+  /// Orders of this file whose lines another export replaced (the export with the later newest
+  /// order date; input-rules.md "Overlapping exports"): their lines are skipped here. Lines: the
+  /// orders' first lines in this file. `replaced_by`: those exports' names.
+  Tally orders_replaced;
+  std::vector<std::string> replaced_by;
+  /// Orders of this file that replaced an earlier-dated export's lines, and those exports.
+  uint64_t orders_replacing = 0;
+  std::vector<std::string> replacing;
   std::string date_order;                 ///< "ymd", "dmy", "mdy" (what the date column used)
   std::string date_order_source;          ///< "unambiguous", "inferred from line N", "option"
   std::string decimal_mark;               ///< "dot" / "comma"
@@ -81,7 +89,14 @@ enum : uint8_t {
   kLineNegQty = 2,      ///< negative quantity (returns, stock adjustments)
   kLineRejected = 4,    ///< rejected after the whole file was seen (date order, Feb 30)
   kLineNegAmount = 8,
+  kLineSkipped = 16,    ///< an overlap duplicate or replaced by a later export (found when a file ended)
+  kLineUnused = kLineRejected | kLineSkipped,
 };
+
+/// The largest sum of money custlens adds up exactly: every sum is of int64 units of 10^-4, so
+/// the absolute amounts and refunds of all loaded orders together stay within int64 (about
+/// 9.2 × 10^14 currency units). Loading past it is the error `too_large`.
+constexpr uint64_t kMaxTotalUnits = uint64_t(INT64_MAX);
 
 class OrdersTable {
  public:
@@ -97,9 +112,10 @@ class OrdersTable {
   Column<uint32_t> order_customer;  ///< Interner::kNone = guest
   Column<uint32_t> order_status;    ///< id in `statuses`
   Column<int64_t> order_refunded;   ///< × kAmountScale
+  Column<uint16_t> order_refund_file;  ///< 1 + the file that stated order_refunded; 0: not stated
   Column<uint32_t> order_channel;   ///< id in `channels`, kNone when absent
   Column<uint32_t> order_currency;  ///< id in `currencies` (0 = not stated)
-  // line_file, order_status, order_refunded and order_currency stay empty while every value
+  // line_file, order_status, order_refunded (with order_refund_file) and order_currency stay empty while every value
   // is 0: one file, no status, refund or currency column (a million-row export without them
   // writes 18 MB less). Readers take an empty column as all zeros. line_order stays empty
   // while every order has one line: an order-level export.
@@ -153,6 +169,9 @@ class OrdersTable {
   bool any_customer_column = false;
   bool any_channel_column = false;
   std::vector<bool> amount_is_net;  ///< per file
+  std::vector<int32_t> file_last_day;  ///< per file: its newest order date (INT32_MIN: none)
+  /// The absolute amounts and refunds loaded, in units (kMaxTotalUnits bounds it).
+  uint64_t abs_units = 0;
 
   std::vector<FileReport> files;
   std::vector<Column<uint64_t>> file_hashes;  ///< per loaded file: every row's hash, in no order
@@ -197,6 +216,7 @@ class OrdersLoader : public RowSink {
     uint8_t flags = 0;
     bool amount_missing = false;  // the amount cell is empty: fine unless the line starts an order
     bool refund_bad = false;      // the refunded cell is unreadable: likewise
+    bool refund_stated = false;   // the refunded cell holds a number (0 included)
     int64_t refunded = 0;
     bool refund_ambiguous = false;  // "1,234": read with the column's decimal mark at the end
     int64_t refund_alt = 0;
@@ -215,6 +235,10 @@ class OrdersLoader : public RowSink {
   void resolve_dates();
   void resolve_amounts();
   void count_duplicates();
+  void resolve_overlap();
+  void apply_replacements();
+  void skip_line(size_t i, const char* kind);
+  void add_abs_units(int64_t a, int64_t b, uint64_t line);
   int col(const char* field) const;
   void add_line(const Pending& pd, std::string_view order_key, std::string_view customer_key);
   void size_columns(size_t lines, size_t orders);
@@ -238,6 +262,7 @@ class OrdersLoader : public RowSink {
   // Where the table was before this file, for rollback.
   size_t mark_lines_, mark_orders_, mark_customers_, mark_customer_arena_, mark_key_arena_, mark_statuses_, mark_channels_,
       mark_currencies_, mark_match_, mark_match_arena_;
+  uint64_t mark_abs_units_;
 
   std::vector<std::string> columns_;
   bool has_header_ = false;
@@ -312,6 +337,15 @@ class OrdersLoader : public RowSink {
   std::string key_buf_;
   std::vector<uint8_t> order_dead_;                      // per order of this file: joined another
   bool any_order_dead_ = false;
+  // Overlapping exports (resolve_overlap): this file's orders that joined an earlier file's
+  // order, as (earlier order, this file's order whose fields it had), and the earlier files'
+  // lines this file replaces, applied once nothing can fail (apply_replacements).
+  std::vector<std::pair<uint32_t, uint32_t>> cross_joins_;
+  std::vector<uint32_t> replaced_earlier_;  // line indexes
+  std::vector<std::pair<uint32_t, uint32_t>> replaced_orders_;  // (earlier file, first line) per order it lost
+  std::vector<uint32_t> replacing_owners_;  // the earlier file, per order this file lost to it
+  int32_t last_day_ = INT32_MIN;
+  uint64_t late_skipped_ = 0;  // stored lines skipped when the file ended (overlap)
   uint64_t late_rejected_ = 0;  // stored rows rejected when the file ended (date order)
   std::vector<std::string_view> row_;
 };

@@ -245,7 +245,7 @@ constexpr uint64_t kPow10[] = {1ull,
 constexpr int kScaleDigits = 4;
 static_assert(kPow10[kScaleDigits] == static_cast<uint64_t>(kAmountScale), "scale digits");
 // |value| above 9e14 is rejected: units then stay far enough from int64's limit.
-constexpr uint64_t kMaxUnits = 9000000000000000000ull;
+constexpr uint64_t kMaxUnits = uint64_t(kMaxAmountUnits);
 
 // ---- dates --------------------------------------------------------------------
 

@@ -57,6 +57,8 @@ bool resolve_date(const RawDate& d, DateOrder order, int32_t& day);
 /// Money and quantities are fixed point: value × 10^4, exact for the 2-3
 /// decimals exports use, and exact when summed.
 constexpr int64_t kAmountScale = 10000;
+/// |amount| is at most 9 × 10^14 (in units of 10^-4): parse_amount refuses more.
+constexpr int64_t kMaxAmountUnits = 9000000000000000000;
 
 /// Currencies recognised from symbols or codes. ¥ ￥ 元 RMB CNY are one currency.
 enum class Currency : uint8_t { none = 0, CNY, USD, EUR, GBP, JPY, HKD, TWD, other };

@@ -326,7 +326,7 @@ Analysis analyze(const OrdersTable& t, const AnalyzeOptions& opt, const Customer
     int32_t blo = lo, bhi = hi;
     for (size_t i = b; i < e; ++i) {
       uint8_t fl = line_flags[i];
-      if (fl & kLineRejected) continue;
+      if (fl & kLineUnused) continue;
       uint32_t o = line_order ? line_order[i] : uint32_t(i);
       int32_t day = line_day[i];
       blo = std::min(blo, day);
