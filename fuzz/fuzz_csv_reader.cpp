@@ -82,6 +82,12 @@ struct Sink : custlens::RowSink {
     for (const auto& c : cols) log += " [" + c + "]";
     log += "\n";
   }
+  void on_column_added(const std::vector<std::string>& cols) override {
+    // The overflow column, when the first longer row comes after the first 64 KiB.
+    if (header_calls != 1 || cols.size() != columns.size() + 1) fuzz::fail("a column added before the header, or not one");
+    columns = cols;
+    log += "added [" + cols.back() + "]\n";
+  }
   void on_row(uint64_t line, const std::string_view* fields, uint64_t row_hash) override {
     if (header_calls != 1) fuzz::fail("row before the header");
     if (line <= last_line) fuzz::fail("row line numbers do not rise", std::to_string(last_line) + " then " + std::to_string(line));
@@ -163,6 +169,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 3: opt.delimiter = ' '; break;
       case 4: opt.encoding = "utf-8"; break;
       case 5: opt.size_hint = size; break;
+      case 6: opt.limits.max_record_bytes = 1 + data[size - 2] % 64; break;  // the limits, reached
+      case 7: opt.limits.max_fields = 1 + data[size - 2] % 8; break;
       default: break;
     }
   }

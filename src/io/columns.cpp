@@ -296,6 +296,10 @@ std::vector<ColumnChoice> choose_columns(const std::string& table, const std::ve
   // 3. No header: judge columns by their values (CDNOW_sample.txt: id, id, date, count, amount).
   if (table != "orders" || sample_rows.empty()) return out;
   size_t ncol = columns.size();
+  // The reader's overflow column holds a few rows' extra fields (an amount cut at its
+  // thousands separator, say): never a column to guess from (it can still be mapped by option).
+  for (size_t i = 0; i < ncol; ++i)
+    if (columns[i] == kOverflowColumn) taken[i] = true;
   std::vector<double> date_share(ncol, 0), amount_share(ncol, 0), decimal_share(ncol, 0);
   for (size_t i = 0; i < ncol; ++i) {
     size_t n = 0, dates = 0, amounts = 0, decimals = 0;

@@ -22,6 +22,11 @@ const std::vector<FieldSpec>& table_fields(const std::string& table);
 /// brackets removed: "Customer ID" == "customer_id" == "CustomerID"; "（元）" suffixes go.
 std::string normalize_header(std::string_view header);
 
+/// The column the CSV reader adds for the extra fields of rows longer than the header
+/// (`overflow_1` … when a header already has the name; a headerless file's columns are
+/// `column_N`, so there it is always this). Headerless files never map it from its values.
+inline constexpr std::string_view kOverflowColumn = "overflow";
+
 /// Where a field was found and why.
 struct ColumnChoice {
   std::string field;

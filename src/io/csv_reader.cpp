@@ -14,6 +14,7 @@
 
 #include "blocks.h"
 #include "data/interner.h"
+#include "io/columns.h"
 #include "io/utf8.h"
 #include "io/values.h"
 
@@ -74,8 +75,14 @@ std::string describe_lines(const Tally& t) {
 // ---------------------------------------------------------------------------
 // Tokenizer
 
-Tokenizer::Tokenizer(const Dialect& d, uint64_t first_line, int64_t first_byte)
-    : d_(d), line_(first_line), base_(first_byte) {
+Tokenizer::Tokenizer(const Dialect& d, uint64_t first_line, int64_t first_byte, const TokenLimits& limits)
+    : d_(d),
+      line_(first_line),
+      base_(first_byte),
+      max_record_(limits.max_record_bytes),
+      max_fields_(std::max<uint32_t>(1, limits.max_fields)),
+      // A record read in place has at most one field more than it has bytes.
+      plain_window_(std::min<size_t>(limits.max_record_bytes, max_fields_ - 1)) {
   std::memset(special_, 0, sizeof special_);
   std::memset(quoted_special_, 0, sizeof quoted_special_);
   special_[uint8_t('\n')] = special_[uint8_t('\r')] = 1;
@@ -90,6 +97,7 @@ Tokenizer::Tokenizer(const Dialect& d, uint64_t first_line, int64_t first_byte)
   plain_special_[0] = 1;
   for (int b = 0x80; b < 0x100; ++b) plain_special_[b] = 1;
   plain_ends_.reserve(64);
+  buf_.cap = max_record_ + 1;
   quoted_special_[uint8_t('\n')] = quoted_special_[uint8_t('\r')] = 1;
   quoted_special_[uint8_t(d_.quote)] = 1;
   if (d_.backslash_escape) quoted_special_[uint8_t('\\')] = 1;
@@ -109,8 +117,46 @@ void Tokenizer::fail(const char* code, std::string message, uint64_t line, uint3
   error_.byte = byte;
 }
 
+namespace {
+
+// "64 MiB", or the bytes when the limit is not whole mebibytes (tests use small limits).
+std::string limit_text(size_t bytes) {
+  if (bytes && bytes % (size_t(1) << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  return std::to_string(bytes) + " byte";
+}
+
+}  // namespace
+
+CUSTLENS_NOINLINE void Tokenizer::note_ending_line(LineEnding k) { ending_lines_[k].push_back(line_); }
+
+// The record has passed max_record_ bytes in its current field (or at its delimiter).
+void Tokenizer::too_long() {
+  uint32_t column = uint32_t(ends_.size() + (field_open_ ? 1 : 0));
+  fail("field_too_long",
+       "Line " + std::to_string(record_line_) + ", column " + std::to_string(column) + " exceeds the " +
+           limit_text(max_record_) + " record limit (one record: its fields, delimiters and quotes together)",
+       record_line_, column, field_bytes_.empty() ? record_byte_ : field_bytes_.back());
+}
+
 void Tokenizer::start_field(int64_t byte, bool quoted) {
-  if (ends_.empty()) record_line_ = line_;
+  if (ends_.empty()) {
+    record_line_ = line_;
+    record_byte_ = byte;
+  } else if (ends_.size() >= max_fields_ || byte - record_byte_ > int64_t(max_record_)) {
+    // Checked once per field: a line of delimiters alone grows no field, only the field list.
+    field_lines_.push_back(line_);
+    field_bytes_.push_back(byte);
+    field_quoted_.push_back(quoted);
+    field_open_ = true;
+    if (ends_.size() >= max_fields_)
+      fail("too_many_fields",
+           "Line " + std::to_string(record_line_) + ", column " + std::to_string(ends_.size() + 1) + ": more than " +
+               std::to_string(max_fields_) + " fields in one record (the limit). Is the delimiter right?",
+           record_line_, uint32_t(ends_.size() + 1), byte);
+    else
+      too_long();
+    return;
+  }
   field_lines_.push_back(line_);
   field_bytes_.push_back(byte);
   field_quoted_.push_back(quoted);
@@ -118,12 +164,6 @@ void Tokenizer::start_field(int64_t byte, bool quoted) {
 }
 
 void Tokenizer::end_field() {
-  if (buf_.size() > kMaxRecordBytes) {
-    fail("field_too_long",
-         "Line " + std::to_string(record_line_) + ", column " + std::to_string(ends_.size() + 1) +
-             " exceeds the " + std::to_string(kMaxRecordBytes >> 20) + " MiB record limit",
-         record_line_, uint32_t(ends_.size() + 1), field_bytes_.back());
-  }
   ends_.push_back(uint32_t(buf_.size()));
   field_open_ = false;
 }
@@ -215,13 +255,15 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
       case kFieldStart: {
         if (plain_ok_ && ends_.empty()) {
           // A record that is one plain line inside this chunk is read in place: no copy, and
-          // the same fields as the byte-by-byte path below gives.
+          // the same fields as the byte-by-byte path below gives. Only a record within both
+          // limits is: the scan stops after plain_window_ bytes (a longer record takes the path
+          // below, which checks them).
           bool ascii = true;
           plain_ends_.clear();
-          const char* q = scan_plain(p, end, ascii);
+          const char* q = scan_plain(p, size_t(end - p) > plain_window_ ? p + plain_window_ : end, ascii);
           bool lf = q < end && *q == '\n';
           bool crlf = q + 1 < end && q[0] == '\r' && q[1] == '\n';
-          if ((lf || crlf) && size_t(q - p) <= kMaxRecordBytes) {
+          if (lf || crlf) {
             plain_ends_.push_back(uint32_t(q - p));
             Record r;
             r.data = p;
@@ -233,7 +275,7 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
             r.sep_char = d_.delimiter;
             r.ascii = ascii;
             sink.on_record(r);
-            ++endings_[lf ? kLF : kCRLF];
+            count_ending(lf ? kLF : kCRLF);
             ++line_;
             p = q + (lf ? 1 : 2);
             break;
@@ -255,7 +297,7 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
         }
         if (c == '\n') {
           line_break(p);
-          ++endings_[kLF];
+          count_ending(kLF);
           ++line_;
           ++p;
           break;
@@ -271,19 +313,20 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
         break;
       }
       case kUnquoted: {
+        const char* const stop = span_limit(p, end, offset(p));
         const char* q = p;
-        while (q < end && !special_[uint8_t(*q)]) ++q;
+        while (q < stop && !special_[uint8_t(*q)]) ++q;
         buf_.append(p, size_t(q - p));
         p = q;
-        if (buf_.size() > kMaxRecordBytes) {  // reports the limit; memory stays bounded
-          end_field();
+        if (offset(p) - record_byte_ > int64_t(max_record_)) {  // reports the limit; memory stays bounded
+          too_long();
           break;
         }
         if (p == end) break;
         char c = *p;
         if (c == '\n') {
           line_break(p);
-          ++endings_[kLF];
+          count_ending(kLF);
           ++line_;
           state_ = kFieldStart;
         } else if (c == '\r') {
@@ -295,20 +338,22 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
         } else if (d_.has_delimiter && c == d_.delimiter) {
           end_field();
           state_ = kFieldStart;
-        } else {  // a quote inside an unquoted field (12" pizza): kept literally, counted
+        } else {  // a quote inside an unquoted field (12" pizza): kept literally, counted once per record
           buf_.push(c);
-          stray_quotes_.add(line_);
+          if (stray_record_ != record_line_ || !stray_quotes_) stray_quotes_.add(record_line_);
+          stray_record_ = record_line_;
         }
         ++p;
         break;
       }
       case kWsSkip: {
+        while (p < end && (*p == ' ' || *p == '\t')) ++p;  // one separator, however long
+        if (p == end) break;
         char c = *p;
-        if (c == ' ' || c == '\t') { ++p; break; }
         if (c == '\n' || c == '\r') {
           end_record(sink);
           if (c == '\n') {
-            ++endings_[kLF];
+            count_ending(kLF);
             ++line_;
             state_ = kFieldStart;
           } else {
@@ -322,15 +367,16 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
         break;
       }
       case kQuoted: {
+        const char* const stop = span_limit(p, end, offset(p));
         const char* q = p;
-        while (q < end && !quoted_special_[uint8_t(*q)]) ++q;
+        while (q < stop && !quoted_special_[uint8_t(*q)]) ++q;
         if (q != p) {
           buf_.append(p, size_t(q - p));
           quoted_cr_ = false;
         }
         p = q;
-        if (buf_.size() > kMaxRecordBytes) {  // reports the limit; memory stays bounded
-          end_field();
+        if (offset(p) - record_byte_ > int64_t(max_record_)) {  // reports the limit; memory stays bounded
+          too_long();
           break;
         }
         if (p == end) break;
@@ -389,7 +435,7 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
       case kAfterCR: {
         char c = *p;
         if (c == '\n') {
-          ++endings_[kCRLF];
+          count_ending(kCRLF);
           ++line_;
           ++p;
           state_ = kFieldStart;
@@ -397,7 +443,7 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
           state_ = kAfterCRCR;
           ++p;
         } else {
-          ++endings_[kCR];
+          count_ending(kCR);
           ++line_;
           state_ = kFieldStart;
         }
@@ -405,12 +451,12 @@ void Tokenizer::feed(const char* p, size_t n, RecordSink& sink) {
       }
       case kAfterCRCR: {
         if (*p == '\n') {  // CR CR LF: a CRLF file converted twice, one line break
-          ++endings_[kCRCRLF];
+          count_ending(kCRCRLF);
           ++line_;
           ++p;
           state_ = kFieldStart;
         } else {  // two lone CRs: the first ended a line, the second an empty one
-          ++endings_[kCR];
+          count_ending(kCR);
           ++line_;
           line_break(p);
           state_ = kAfterCR;
@@ -441,6 +487,10 @@ void Tokenizer::finish(RecordSink& sink) {
     }
     case kUnquoted:
     case kQuoteInQuoted:
+      if (base_ - record_byte_ > int64_t(max_record_)) {  // a closing quote as the last byte
+        too_long();
+        return;
+      }
       end_field();
       end_record(sink);
       break;
@@ -455,16 +505,16 @@ void Tokenizer::finish(RecordSink& sink) {
       end_record(sink);
       break;
     case kAfterCR:
-      ++endings_[kCR];
+      count_ending(kCR);
       ++line_;
       break;
     case kAfterCRCR: {
-      ++endings_[kCR];
+      count_ending(kCR);
       ++line_;
       start_field(base_, false);
       end_field();
       end_record(sink);
-      ++endings_[kCR];
+      count_ending(kCR);
       ++line_;
       break;
     }
@@ -596,8 +646,11 @@ bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals_ascii(s.substr(0, prefix.size()), prefix);
 }
 
+// For the helpers Rows::on_record calls on every row (inlined there, as before they were shared).
+#define CUSTLENS_ALWAYS_INLINE inline __attribute__((always_inline))
+
 // Allocation-free: it runs on the first value of every row.
-bool is_summary_word(std::string_view cell) {
+CUSTLENS_ALWAYS_INLINE bool is_summary_word(std::string_view cell) {
   cell = trim(cell);
   // Fast reject: every word below starts with t/T/s/S/g/G or a CJK lead byte of 合总小總.
   if (cell.empty() || cell.size() > 40) return false;
@@ -625,6 +678,121 @@ std::string join_counts(const std::vector<uint32_t>& counts) {
   return s;
 }
 
+// Blank: nothing but spaces, tabs and U+FEFF (a stray byte-order mark), and no quoted field
+// (an empty "" is a value). A row of data leaves at its first byte.
+CUSTLENS_ALWAYS_INLINE bool is_blank(const Record& rec) {
+  const char* s = rec.data;
+  const char* const e = s + rec.bytes().size();
+  for (; s < e; ++s) {
+    char ch = *s;
+    if (ch == ' ' || ch == '\t' || (rec.sep && ch == rec.sep_char)) continue;
+    if (ch == '\xEF' && e - s >= 3 && s[1] == '\xBB' && s[2] == '\xBF') {
+      s += 2;
+      continue;
+    }
+    return false;
+  }
+  for (uint32_t i = 0; i < rec.size; ++i)
+    if (rec.quoted(i)) return false;
+  return true;
+}
+
+// A record whose first non-empty field is a summary word (合计, Total: …).
+CUSTLENS_ALWAYS_INLINE bool is_summary_record(const Record& rec) {
+  uint32_t first = 0;
+  while (first < rec.size && trim(rec.field(first)).empty()) ++first;
+  return first < rec.size && is_summary_word(rec.field(first));
+}
+
+// Fields up to the last non-empty one.
+uint32_t filled_fields(const Record& rec) {
+  uint32_t n = rec.size;
+  while (n && rec.field(n - 1).empty()) --n;
+  return n;
+}
+
+// A line above the header that holds at most one value: a title (`订单导出 2024-08-20`,
+// `#支付宝业务明细查询`), also when padded with delimiters to the table's width
+// (`微信支付账单明细,,,,`) as long as its one value does not read as data.
+bool is_title(const Record& rec, uint32_t width) {
+  if (width < 2) return false;
+  uint32_t nonempty = 0, first = 0;
+  for (uint32_t i = 0; i < rec.size && nonempty < 2; ++i)
+    if (!trim(rec.field(i)).empty()) {
+      if (!nonempty) first = i;
+      ++nonempty;
+    }
+  if (nonempty > 1) return false;
+  if (rec.size < width) return true;
+  return first == 0 && !looks_like_data(rec.field(0));
+}
+
+// What a record up to the header is. Rows and Lookahead both judge by this.
+enum class Lead : uint8_t { preamble, blank, title, header, data };
+
+struct HeaderRule {
+  uint32_t width = 1;        // the sniffed width
+  int header_opt = -1;       // -1 detect, 0 no header, 1 header
+  uint64_t header_line = 0;  // the header's line when the user named it (0: detected)
+
+  Lead classify(const Record& rec, bool blank) const {
+    if (header_line && rec.line < header_line) return Lead::preamble;  // above the header the user named
+    if (!header_line) {
+      if (blank) return Lead::blank;
+      if (is_title(rec, width)) return Lead::title;
+    }
+    bool has_header = header_opt == 1 || header_line;
+    if (header_opt == -1 && !header_line) {
+      has_header = true;
+      for (uint32_t i = 0; i < rec.size && has_header; ++i) has_header = !looks_like_data(rec.field(i));
+    }
+    return has_header ? Lead::header : Lead::data;
+  }
+};
+
+// The rows of the first kSniffBytes, read before Rows delivers the header (they are buffered
+// for the sniff anyway, and are the same bytes at every chunking): how far the data rows there
+// fill their fields. That decides whether unnamed columns at the end of the header (`a,b,c,`)
+// are kept, and whether the header the sink gets already has the overflow column.
+struct Lookahead : RecordSink {
+  HeaderRule rule;
+  bool header_done = false;
+  uint64_t data_rows = 0;
+  uint32_t filled = 0;       // the most fields up to a row's last non-empty one
+  uint32_t filled_late = 0;  // the same past the first 3 data rows (ragged there is an error)
+  uint32_t first_filled = 0;           // over the first 3 data rows: the most filled fields,
+  uint32_t first_size = uint32_t(-1);  // and the fewest fields
+
+  explicit Lookahead(const HeaderRule& r) : rule(r) {}
+  void on_record(const Record& rec) override {
+    bool blank = is_blank(rec);
+    if (!header_done) {
+      Lead k = rule.classify(rec, blank);
+      if (k != Lead::header && k != Lead::data) return;
+      header_done = true;
+      if (k == Lead::header) return;
+    }
+    if (blank || is_summary_record(rec)) return;
+    uint32_t f = filled_fields(rec);
+    filled = std::max(filled, f);
+    if (data_rows >= 3) {
+      filled_late = std::max(filled_late, f);
+    } else {
+      first_filled = std::max(first_filled, f);
+      first_size = std::min(first_size, rec.size);
+    }
+    ++data_rows;
+  }
+};
+
+// How the overflow column writes a row's extra fields: joined by the file's delimiter, each
+// quoted as RFC 4180 does when it holds the delimiter, a quote or a line break.
+struct OverflowFormat {
+  char delimiter = ',';
+  std::string sep = ",";  // what is written between two fields ("，" for the fullwidth comma)
+  char quote = '"';       // 0: no quoting (whitespace-aligned text, the fullwidth comma)
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -633,8 +801,17 @@ std::string join_counts(const std::vector<uint32_t>& counts) {
 class CsvReader::Rows : public RecordSink {
  public:
   // `joiner`: the byte between fields in the text a row's hash is taken of (the delimiter).
-  Rows(CsvReader& r, uint32_t width, int header_opt, uint64_t header_line, char joiner)
-      : r_(r), width_(width), header_opt_(header_opt), header_line_(header_line), joiner_(joiner) {}
+  Rows(CsvReader& r, const HeaderRule& rule, char joiner, OverflowFormat overflow, const Lookahead& look)
+      : r_(r),
+        rule_(rule),
+        width_(rule.width),
+        named_width_(rule.width),
+        joiner_(joiner),
+        overflow_format_(std::move(overflow)),
+        look_filled_(look.filled),
+        look_filled_late_(look.filled_late),
+        look_first_filled_(look.first_filled),
+        look_first_size_(look.first_size) {}
 
   void on_record(const Record& rec) override {
     CsvStats& st = r_.stats_;
@@ -645,14 +822,7 @@ class CsvReader::Rows : public RecordSink {
         st.nul_bytes.add(rec.line, n);
       }
     }
-    // Blank: nothing but spaces and tabs, no quoted field (an empty "" is a value).
-    bool blank = true;
-    for (char ch : rec.bytes())
-      if (ch != ' ' && ch != '\t' && !(rec.sep && ch == rec.sep_char)) {
-        blank = false;
-        break;
-      }
-    for (uint32_t i = 0; i < rec.size && blank; ++i) blank = !rec.quoted(i);
+    bool blank = is_blank(rec);
     if (!header_done_ && header_record(rec, blank)) return;
     // Everything from here on is a record after the header.
     ++st.records_read;
@@ -660,26 +830,20 @@ class CsvReader::Rows : public RecordSink {
       st.blank_lines.add(rec.line);
       return;
     }
-    uint32_t first = 0;
-    while (first < rec.size && trim(rec.field(first)).empty()) ++first;
-    if (first < rec.size && is_summary_word(rec.field(first))) {
+    if (is_summary_record(rec)) {
       st.summary_lines.add(rec.line);
       return;
     }
-    uint32_t n = rec.size;
-    if (n > width_) {
-      bool extras_empty = true;
-      for (uint32_t i = width_; i < n && extras_empty; ++i) extras_empty = rec.field(i).empty();
-      if (!extras_empty) {
-        note_ragged(rec, st.overflow_rows);
-      } else if (!dropped_trailing_) {  // `1,2,3,` under `a,b,c`: a trailing delimiter
-        st.trailing_delimiter_rows.add(rec.line);
+    if (rec.size != width_ || irregular_) {
+      irregular_row(rec);
+    } else {
+      std::string_view* f = fields_.data();
+      for (uint32_t i = 0, b = 0; i < width_; ++i) {  // rec.field(i), without its test for i = 0
+        uint32_t e = rec.ends[i];
+        f[i] = std::string_view(rec.data + b, e - b);
+        b = e + rec.sep;
       }
-      n = width_;
-    } else if (n < width_) {
-      note_ragged(rec, st.padded_rows);
     }
-    for (uint32_t i = 0; i < width_; ++i) fields_[i] = i < n ? rec.field(i) : std::string_view();
     ++st.rows;
     ++data_rows_;
     r_.sink_.on_row(rec.line, fields_.data(), row_hash(rec));
@@ -717,47 +881,119 @@ class CsvReader::Rows : public RecordSink {
   // was one of them. Out of line of on_record, which runs for every row (and was 40% larger).
   CUSTLENS_NOINLINE bool header_record(const Record& rec, bool blank) {
     CsvStats& st = r_.stats_;
-    if (header_line_ && rec.line < header_line_) {
-      st.preamble_lines.add(rec.line);  // above the header the user named
-      return true;
-    }
-    if (!header_line_) {
-      if (blank) {
+    Lead kind = rule_.classify(rec, blank);
+    switch (kind) {
+      case Lead::preamble:
+      case Lead::title:
+        st.preamble_lines.add(rec.line);
+        return true;
+      case Lead::blank:
         ++pre_header_blank_;
         st.blank_lines.add(rec.line);
         return true;
-      }
-      if (is_title(rec)) {  // a title line above the header
-        st.preamble_lines.add(rec.line);
-        return true;
-      }
+      case Lead::header:
+      case Lead::data:
+        break;
     }
     header_done_ = true;
-    bool has_header = header_opt_ == 1 || header_line_;
-    if (header_opt_ == -1 && !header_line_) {
-      has_header = true;
-      for (uint32_t i = 0; i < rec.size; ++i)
-        if (looks_like_data(rec.field(i))) has_header = false;
-    }
+    bool has_header = kind == Lead::header;
     st.has_header = has_header;
-    st.header_source = header_line_ ? "option (line " + std::to_string(header_line_) + ")"
-                                    : header_opt_ == -1 ? "detected" : "option";
+    st.header_source = rule_.header_line ? "option (line " + std::to_string(rule_.header_line) + ")"
+                                         : rule_.header_opt == -1 ? "detected" : "option";
     if (has_header) {
       set_columns(rec);
       return true;
     }
     std::vector<std::string> cols;  // no header: the record is data, under made-up names
     for (uint32_t i = 0; i < width_; ++i) cols.push_back("column_" + std::to_string(i + 1));
-    st.columns = cols;
-    r_.sink_.on_header(cols, false);
-    fields_.resize(width_);
+    deliver_header(std::move(cols), false);
     return false;
+  }
+
+  // The columns go to the sink, with the overflow column when a row of the first 64 KiB
+  // past the first 3 data rows has values past the last column (and those 3 rows, which
+  // refuse the file when ragged, are not).
+  void deliver_header(std::vector<std::string> cols, bool has_header) {
+    CsvStats& st = r_.stats_;
+    st.columns = std::move(cols);
+    fields_.assign(width_, std::string_view());
+    bool start_ragged = look_first_filled_ > width_ || look_first_size_ < named_width_;
+    if (look_filled_late_ > width_ && !start_ragged) add_overflow_column();
+    r_.sink_.on_header(st.columns, has_header);
+    header_delivered_ = true;
+  }
+
+  // One column more, named `overflow` (`overflow_1` … when the header has that name), for the
+  // extra fields of rows longer than the header; empty on the other rows.
+  CUSTLENS_NOINLINE void add_overflow_column() {
+    CsvStats& st = r_.stats_;
+    std::string name(kOverflowColumn);
+    for (int k = 1; std::find(st.columns.begin(), st.columns.end(), name) != st.columns.end(); ++k)
+      name = std::string(kOverflowColumn) + "_" + std::to_string(k);
+    st.overflow_column = name;
+    st.columns.push_back(name);
+    fields_.resize(width_ + 1);
+    if (header_delivered_) r_.sink_.on_column_added(st.columns);
+  }
+
+  // Fills fields_ for a row whose field count is not the width, any row under kept unnamed
+  // columns, and the row after an overflow row (its overflow value is cleared): padded, its
+  // extra fields kept in the overflow column, or its empty trailing fields dropped.
+  CUSTLENS_NOINLINE void irregular_row(const Record& rec) {
+    CsvStats& st = r_.stats_;
+    uint32_t n = rec.size;
+    std::string_view overflow;
+    if (n > width_) {
+      bool extras_empty = true;
+      for (uint32_t i = width_; i < n && extras_empty; ++i) extras_empty = rec.field(i).empty();
+      if (!extras_empty) {
+        note_ragged(rec, st.overflow_rows);
+        if (st.overflow_column.empty()) add_overflow_column();
+        overflow = join_extras(rec);
+      } else if (!dropped_trailing_) {  // `1,2,3,` under `a,b,c`: a trailing delimiter
+        st.trailing_delimiter_rows.add(rec.line);
+      }
+      n = width_;
+    } else if (n < named_width_) {
+      // (A row that stops before kept unnamed columns is not ragged: the header named no more.)
+      note_ragged(rec, st.padded_rows);
+    }
+    if (unnamed_kept_)
+      for (uint32_t i = named_width_; i < n; ++i)
+        if (!rec.field(i).empty()) {
+          st.unnamed_column_values.add(rec.line);
+          break;
+        }
+    for (uint32_t i = 0; i < width_; ++i) fields_[i] = i < n ? rec.field(i) : std::string_view();
+    if (!st.overflow_column.empty()) fields_[width_] = overflow;
+    irregular_ = unnamed_kept_ || !overflow.empty();  // the next row clears the overflow value
+  }
+
+  // The fields past the width, as the overflow column holds them.
+  std::string_view join_extras(const Record& rec) {
+    const OverflowFormat& f = overflow_format_;
+    const char specials[] = {f.delimiter, f.quote, '\r', '\n'};
+    overflow_.clear();
+    for (uint32_t i = width_; i < rec.size; ++i) {
+      if (i > width_) overflow_ += f.sep;
+      std::string_view v = rec.field(i);
+      if (!f.quote || v.find_first_of(std::string_view(specials, sizeof specials)) == std::string_view::npos) {
+        overflow_.append(v);
+        continue;
+      }
+      overflow_ += f.quote;
+      for (char c : v) {
+        if (c == f.quote) overflow_ += c;
+        overflow_ += c;
+      }
+      overflow_ += f.quote;
+    }
+    return overflow_;
   }
 
   CUSTLENS_NOINLINE void note_ragged(const Record& rec, Tally& t) {
     // The first data rows decide the table's shape: ragged there means a wrong guess.
     if (data_rows_ < 3) {
-      std::vector<uint32_t> seen = {width_, rec.size};
       throw InputError("ragged_rows",
                        "Line " + std::to_string(rec.line) + ": expected " + std::to_string(width_) +
                            " fields, found " + std::to_string(rec.size) + ". Field counts vary (" +
@@ -770,39 +1006,26 @@ class CsvReader::Rows : public RecordSink {
     t.add(rec.line);
   }
 
-  // A line above the header that holds at most one value: a title (`订单导出 2024-08-20`,
-  // `#支付宝业务明细查询`), also when padded with delimiters to the table's width
-  // (`微信支付账单明细,,,,`) as long as its one value does not read as data.
-  bool is_title(const Record& rec) const {
-    if (width_ < 2) return false;
-    uint32_t nonempty = 0, first = 0;
-    for (uint32_t i = 0; i < rec.size && nonempty < 2; ++i)
-      if (!trim(rec.field(i)).empty()) {
-        if (!nonempty) first = i;
-        ++nonempty;
-      }
-    if (nonempty > 1) return false;
-    if (rec.size < width_) return true;
-    return first == 0 && !looks_like_data(rec.field(0));
-  }
-
   void set_columns(const Record& rec) {
     CsvStats& st = r_.stats_;
     std::vector<std::string> cols;
     for (uint32_t i = 0; i < rec.size; ++i) cols.emplace_back(trim(rec.field(i)));
-    // A trailing delimiter on the header (`a,b,c,`) makes an unnamed column: drop it.
-    while (cols.size() > 1 && cols.back().empty()) {
-      cols.pop_back();
-      ++dropped_trailing_;
-    }
+    // A trailing delimiter on the header (`a,b,c,`) makes unnamed columns. Those the rows of the
+    // first 64 KiB have values under are kept, with generated names; the others are dropped.
+    uint32_t named = uint32_t(cols.size());
+    while (named > 1 && cols[named - 1].empty()) --named;
+    uint32_t keep = std::min(uint32_t(cols.size()), std::max(named, look_filled_));
+    dropped_trailing_ = uint32_t(cols.size()) - keep;
+    cols.resize(keep);
     if (dropped_trailing_)
       st.header_notices.push_back({"unnamed_trailing_column",
                                    (dropped_trailing_ == 1
                                         ? std::string("1 unnamed column at the end of the header (a trailing "
-                                                      "delimiter) dropped; values under it are not used (counted as extra fields)")
+                                                      "delimiter) dropped: the first rows have no values under it")
                                         : std::to_string(dropped_trailing_) +
                                               " unnamed columns at the end of the header (trailing "
-                                              "delimiters) dropped; values under them are not used (counted as extra fields)"),
+                                              "delimiters) dropped: the first rows have no values under them") +
+                                       "; a later value there counts as an extra field (overflow_rows)",
                                    dropped_trailing_, {rec.line}});
     std::unordered_set<std::string> used;
     uint64_t renamed = 0;
@@ -810,7 +1033,11 @@ class CsvReader::Rows : public RecordSink {
       std::string base = cols[i].empty() ? "column_" + std::to_string(i + 1) : cols[i];
       std::string name = base;
       for (int k = 1; used.count(name); ++k) name = base + "_" + std::to_string(k);
-      if (name != cols[i]) ++renamed;
+      if (i >= named) {
+        st.unnamed_columns.push_back(name);  // its own warning (unnamed_columns_kept)
+      } else if (name != cols[i]) {
+        ++renamed;
+      }
       used.insert(name);
       cols[i] = name;
     }
@@ -820,10 +1047,11 @@ class CsvReader::Rows : public RecordSink {
                                        (renamed == 1 ? " empty or duplicate column name made unique"
                                                      : " empty or duplicate column names made unique"),
                                    renamed, {rec.line}});
-    width_ = uint32_t(cols.size());
-    st.columns = cols;
-    fields_.resize(width_);
-    r_.sink_.on_header(cols, true);
+    width_ = keep;
+    named_width_ = named;
+    unnamed_kept_ = keep > named;
+    irregular_ = unnamed_kept_;
+    deliver_header(std::move(cols), true);
   }
 
   CUSTLENS_NOINLINE void check_utf8(const Record& rec) {
@@ -883,19 +1111,39 @@ class CsvReader::Rows : public RecordSink {
   }
 
   CsvReader& r_;
-  uint32_t width_;
-  int header_opt_;
-  uint64_t header_line_;  // the header's line when the user named it (0: detected)
+  HeaderRule rule_;
+  uint32_t width_;        // fields a row has (the header's, kept unnamed columns included)
+  uint32_t named_width_;  // of them, up to the header's last named column
   char joiner_;
+  OverflowFormat overflow_format_;
+  uint32_t look_filled_, look_filled_late_, look_first_filled_, look_first_size_;  // Lookahead's answers
   std::string joined_;
   std::vector<uint32_t> joined_ends_;
+  std::string overflow_;
   bool header_done_ = false;
+  bool header_delivered_ = false;
+  bool unnamed_kept_ = false;
+  bool irregular_ = false;  // every row takes irregular_row (kept unnamed columns, or after an overflow row)
   uint32_t dropped_trailing_ = 0;
   uint64_t pre_header_blank_ = 0;
   uint64_t data_rows_ = 0;
   uint64_t first_ragged_line_ = 0;
   uint32_t first_ragged_size_ = 0;
   std::vector<std::string_view> fields_;
+};
+
+// The lines the fullwidth comma splits, for its warning: in front of Rows, only in such files.
+class CsvReader::FullwidthLines : public RecordSink {
+ public:
+  FullwidthLines(Tally& lines, RecordSink& next) : lines_(lines), next_(next) {}
+  void on_record(const Record& r) override {
+    if (r.size > 1) lines_.add(r.line);
+    next_.on_record(r);
+  }
+
+ private:
+  Tally& lines_;
+  RecordSink& next_;
 };
 
 // ---------------------------------------------------------------------------
@@ -930,9 +1178,9 @@ void CsvReader::to_tokenizer(const char* p, size_t n) {
     fw_pending_.assign(fw_text_, len - keep, keep);
     fw_text_.resize(len - keep);
     fw_text_ = map_fullwidth(fw_text_);
-    tok_->feed(fw_text_.data(), fw_text_.size(), *rows_);
+    tok_->feed(fw_text_.data(), fw_text_.size(), *records_);
   } else {
-    tok_->feed(p, n, *rows_);
+    tok_->feed(p, n, *records_);
   }
   check_token_error();
 }
@@ -1032,9 +1280,11 @@ void CsvReader::start(bool at_eof) {
   std::string_view s(sample_);
   int64_t skip = 0;
   uint64_t first_line = 1;
-  if (s.size() >= 3 && std::memcmp(s.data(), "\xEF\xBB\xBF", 3) == 0) {  // (a decoder drops it itself)
+  // The BOM (a decoder drops it itself), and any more after it: tools that add one to a file
+  // that has one write it twice. A file of BOMs alone is empty.
+  while (s.size() >= size_t(skip) + 3 && std::memcmp(s.data() + skip, "\xEF\xBB\xBF", 3) == 0) {
     bom = true;
-    skip = 3;
+    skip += 3;
   }
   stats_.encoding = std::string(encoding_name(enc == Encoding::utf8_bom ? Encoding::utf8 : enc));
   if (bom) stats_.encoding += " (BOM)";
@@ -1147,8 +1397,39 @@ void CsvReader::start(bool at_eof) {
     double per_row = double(best.counted_bytes) / double(best.counts.size());
     sink_.on_size_estimate(std::min<uint64_t>(uint64_t(double(opt_.size_hint) / per_row * 1.05) + 16, uint64_t(1) << 28));
   }
-  tok_ = new Tokenizer(d, first_line, skip);
-  rows_ = new Rows(*this, width, opt_.header, opt_.header_line, d.has_delimiter && !d.whitespace ? d.delimiter : '\t');
+  // Before the header is delivered, the rows of the probe (the same bytes at every chunking)
+  // say which unnamed trailing columns have values and whether rows have extra fields.
+  HeaderRule rule;
+  rule.width = width;
+  rule.header_opt = opt_.header;
+  rule.header_line = opt_.header_line;
+  Lookahead look(rule);
+  {
+    Tokenizer t(d, first_line, skip, opt_.limits);
+    std::string mapped = fullwidth_ ? map_fullwidth(probe) : std::string();
+    std::string_view text = fullwidth_ ? std::string_view(mapped) : probe;
+    t.feed(text.data(), text.size(), look);
+    if (at_eof && probe.size() == body.size()) t.finish(look);
+  }
+  OverflowFormat overflow;
+  overflow.delimiter = d.delimiter;
+  if (fullwidth_) {
+    overflow.sep = std::string(kFullwidthComma);
+    overflow.quote = 0;
+  } else if (d.whitespace) {
+    overflow.sep = " ";
+    overflow.quote = 0;
+  } else {
+    overflow.sep = std::string(1, d.delimiter);
+    overflow.quote = d.quote;
+  }
+  tok_ = new Tokenizer(d, first_line, skip, opt_.limits);
+  rows_ = new Rows(*this, rule, d.has_delimiter && !d.whitespace ? d.delimiter : '\t', std::move(overflow), look);
+  records_ = rows_;
+  if (fullwidth_) {
+    fw_lines_ = std::make_unique<FullwidthLines>(stats_.fullwidth_lines, *rows_);
+    records_ = fw_lines_.get();
+  }
   to_tokenizer(sample_.data() + skip, sample_.size() - size_t(skip));
   sample_.clear();
   sample_.shrink_to_fit();
@@ -1157,9 +1438,15 @@ void CsvReader::start(bool at_eof) {
 void CsvReader::feed(const char* p, size_t n) {
   try {
     if (!started_) {
-      sample_.append(p, n);
-      if (sample_.size() >= kSniffBytes) start(false);
-      return;
+      // Exactly kSniffBytes are buffered, whatever the chunking: the sniff and the lookahead
+      // see the same bytes, and a large first chunk is not copied.
+      size_t take = std::min(n, kSniffBytes - sample_.size());
+      sample_.append(p, take);
+      if (sample_.size() < kSniffBytes) return;
+      start(false);
+      p += take;
+      n -= take;
+      if (!n) return;
     }
     if (dec_) {
       feed_decoded(p, n, false);
@@ -1176,13 +1463,14 @@ void CsvReader::finish() {
   try {
     if (!started_) {
       std::string_view s(sample_);
-      bool only_bom = s.size() == 3 && std::memcmp(s.data(), "\xEF\xBB\xBF", 3) == 0;
-      if (s.empty() || only_bom) throw InputError("empty_file", "File is empty: no header and no data rows");
+      bool only_boms = s.size() % 3 == 0;
+      for (size_t i = 0; i < s.size() && only_boms; i += 3) only_boms = std::memcmp(s.data() + i, "\xEF\xBB\xBF", 3) == 0;
+      if (only_boms) throw InputError("empty_file", "File is empty: no header and no data rows");
       start(true);
     } else if (dec_) {
       feed_decoded(nullptr, 0, true);
     }
-    tok_->finish(*rows_);
+    tok_->finish(*records_);
     check_token_error();
     sync_stats();
     rows_->finish();
@@ -1194,7 +1482,10 @@ void CsvReader::finish() {
 
 void CsvReader::sync_stats() {
   if (!tok_) return;
-  for (int k = 0; k < kLineEndingKinds; ++k) stats_.line_endings[k] = tok_->line_endings(LineEnding(k));
+  for (int k = 0; k < kLineEndingKinds; ++k) {
+    stats_.line_endings[k] = tok_->line_endings(LineEnding(k));
+    stats_.line_ending_lines[k] = tok_->line_ending_lines(LineEnding(k));
+  }
   stats_.stray_quotes = tok_->stray_quotes();
   stats_.unescaped_quotes = tok_->unescaped_quotes();
   if (dec_) {
@@ -1235,8 +1526,22 @@ std::vector<Notice> CsvReader::notices() const {
               "rows had fewer fields than the header and were padded with empty values"));
   n = st.overflow_rows.count;
   add("overflow_rows", st.overflow_rows,
-      counted(n, "row had more fields than the header; its extra fields are not used",
-              "rows had more fields than the header; their extra fields are not used"));
+      counted(n, "row had more fields than the header; its extra fields are kept in the column \"",
+              "rows had more fields than the header; their extra fields are kept in the column \"") +
+          st.overflow_column + "\"");
+  if (!st.unnamed_columns.empty()) {
+    std::string names;
+    for (const auto& c : st.unnamed_columns) names += (names.empty() ? "" : ", ") + c;
+    const Tally& t = st.unnamed_column_values;
+    out.push_back({"unnamed_columns_kept",
+                   (st.unnamed_columns.size() == 1
+                        ? std::string("1 unnamed column at the end of the header (a trailing delimiter) has values: named ")
+                        : std::to_string(st.unnamed_columns.size()) +
+                              " unnamed columns at the end of the header (trailing delimiters) have values: named ") +
+                       names + "; " + counted(t.count, "row has", "rows have") + " a value there" +
+                       (t ? " (" + describe_lines(t) + ")" : std::string()),
+                   t.count, t.lines});
+  }
   n = st.trailing_delimiter_rows.count;
   add("trailing_delimiter_rows", st.trailing_delimiter_rows,
       counted(n, "row ends with a trailing delimiter; the empty field after the last column was dropped",
@@ -1245,10 +1550,13 @@ std::vector<Notice> CsvReader::notices() const {
   add("nul_bytes", st.nul_bytes, counted(n, "NUL byte kept inside a value", "NUL bytes kept inside values"));
   n = st.stray_quotes.count;
   add("stray_quotes", st.stray_quotes,
-      counted(n, "quote inside an unquoted field kept literally", "quotes inside unquoted fields kept literally"));
+      counted(n, "row had a quote inside an unquoted field, kept literally",
+              "rows had quotes inside unquoted fields, kept literally"));
   if (st.fullwidth_comma)
     out.push_back({"fullwidth_comma_delimiter",
-                   "fullwidth comma \"\xEF\xBC\x8C\" used as the delimiter (it separates the fields on every line)", 1, {}});
+                   "fullwidth comma \"\xEF\xBC\x8C\" used as the delimiter: it separates the fields on every line (" +
+                       counted(st.fullwidth_lines.count, "line", "lines") + ": " + describe_lines(st.fullwidth_lines) + ")",
+                   st.fullwidth_lines.count, st.fullwidth_lines.lines});
   n = st.replaced_bytes.count;
   add("replaced_invalid_bytes", st.replaced_bytes,
       counted(n, "invalid byte sequence replaced with U+FFFD (\xEF\xBF\xBD)", "invalid byte sequences replaced with U+FFFD (\xEF\xBF\xBD)"));
@@ -1259,20 +1567,35 @@ std::vector<Notice> CsvReader::notices() const {
   int kinds = 0;
   for (uint64_t c : st.line_endings) kinds += c != 0;
   if (st.line_endings[kCRCRLF]) {
+    Tally t;
+    t.count = st.line_endings[kCRCRLF];
+    t.lines = st.line_ending_lines[kCRCRLF];
     out.push_back({"double_cr_line_endings",
-                   counted(st.line_endings[kCRCRLF], "double-CR line ending", "double-CR line endings") +
-                       " (CR CR LF, a CRLF file converted twice) read as one line break each",
-                   st.line_endings[kCRCRLF], {}});
+                   counted(t.count, "double-CR line ending", "double-CR line endings") +
+                       " (CR CR LF, a CRLF file converted twice) read as one line break each (at the end of " +
+                       describe_lines(t) + ")",
+                   t.count, t.lines});
   } else if (kinds > 1) {
+    // The counts per kind; count and lines are those of the kinds other than the most common
+    // one (ties: the first in the order LF, CRLF, CR), the lines they end.
     static const char* const names[] = {"LF", "CRLF", "CR", "CR CR LF"};
-    std::string msg = "mixed line endings:";
-    uint64_t total = 0;
-    for (int k = 0; k < kLineEndingKinds; ++k)
-      if (st.line_endings[k]) {
-        msg += std::string(" ") + std::to_string(st.line_endings[k]) + " " + names[k];
-        total += st.line_endings[k];
-      }
-    out.push_back({"mixed_line_endings", msg, total, {}});
+    int major = 0;
+    for (int k = 1; k < kLineEndingKinds; ++k)
+      if (st.line_endings[k] > st.line_endings[major]) major = k;
+    std::string msg = "mixed line endings:", others;
+    Tally t;
+    for (int k = 0; k < kLineEndingKinds; ++k) {
+      if (!st.line_endings[k]) continue;
+      msg += std::string(" ") + std::to_string(st.line_endings[k]) + " " + names[k];
+      if (k == major) continue;
+      others += std::string(others.empty() ? "" : ", ") + names[k];
+      t.count += st.line_endings[k];
+      t.lines.insert(t.lines.end(), st.line_ending_lines[k].begin(), st.line_ending_lines[k].end());
+    }
+    std::sort(t.lines.begin(), t.lines.end());
+    if (t.lines.size() > Tally::kMaxExamples) t.lines.resize(Tally::kMaxExamples);
+    msg += "; the " + others + " ones end " + describe_lines(t);
+    out.push_back({"mixed_line_endings", msg, t.count, t.lines});
   }
   return out;
 }

@@ -77,6 +77,19 @@ class RecordSink {
   virtual void on_record(const Record& r) = 0;
 };
 
+/// How big one record may get. A record past a limit is an error, never truncated; the limits
+/// also bound the tokenizer's memory, whatever the bytes (a line of 200 MB of commas stops at
+/// the field limit, after about 100 KB).
+struct TokenLimits {
+  static constexpr size_t kMaxRecordBytes = size_t(64) << 20;
+  static constexpr uint32_t kMaxFields = 100000;
+  /// Every byte of the record from its first field's first byte on: field bytes, delimiters,
+  /// quotes and the line breaks inside quoted fields (`field_too_long`).
+  size_t max_record_bytes = kMaxRecordBytes;
+  /// Fields in one record (`too_many_fields`). Spreadsheets stop at 16,384 to 18,278 columns.
+  uint32_t max_fields = kMaxFields;
+};
+
 /// A syntax error found by the tokenizer; it stops at the first one.
 struct TokenError {
   std::string code;
@@ -90,19 +103,24 @@ struct TokenError {
 /// The byte state machine. Never throws: the first syntax error is kept in error().
 class Tokenizer {
  public:
-  /// The longest record accepted; longer ones are an error, never truncated.
-  static constexpr size_t kMaxRecordBytes = size_t(64) << 20;
+  /// The longest record accepted by default; longer ones are an error, never truncated.
+  static constexpr size_t kMaxRecordBytes = TokenLimits::kMaxRecordBytes;
+  static constexpr uint32_t kMaxFields = TokenLimits::kMaxFields;
 
-  explicit Tokenizer(const Dialect& d, uint64_t first_line = 1, int64_t first_byte = 0);
+  explicit Tokenizer(const Dialect& d, uint64_t first_line = 1, int64_t first_byte = 0,
+                     const TokenLimits& limits = TokenLimits());
 
   /// Feeds bytes (any split of the input); calls sink.on_record for each record completed.
-  /// Stops at the first syntax error, and when a record passes kMaxRecordBytes.
+  /// Stops at the first syntax error, and when a record passes a limit (TokenLimits).
   void feed(const char* p, size_t n, RecordSink& sink);
   /// End of input: flushes the last record, reports an unterminated quote.
   void finish(RecordSink& sink);
 
   const TokenError& error() const { return error_; }
   uint64_t line_endings(LineEnding k) const { return endings_[k]; }
+  /// The first lines (at most Tally::kMaxExamples) that end with a line break of kind k.
+  const std::vector<uint64_t>& line_ending_lines(LineEnding k) const { return ending_lines_[k]; }
+  /// Records with a quote inside an unquoted field (one count per record, at its first line).
   const Tally& stray_quotes() const { return stray_quotes_; }
   /// Records where lenient quotes kept an unescaped quote as text (one count per record).
   const Tally& unescaped_quotes() const { return unescaped_quotes_; }
@@ -118,6 +136,17 @@ class Tokenizer {
   void end_field();
   void end_record(RecordSink& sink);
   void fail(const char* code, std::string message, uint64_t line, uint32_t column, int64_t byte);
+  void too_long();
+  // Where a span of the current record may run to: `end`, or the byte that takes the record
+  // past max_record_bytes (so a chunk without a line break is never copied whole).
+  const char* span_limit(const char* p, const char* end, int64_t p_offset) const {
+    int64_t room = record_byte_ + int64_t(max_record_) + 1 - p_offset;
+    return end - p > room ? p + std::max<int64_t>(room, 0) : end;
+  }
+  void count_ending(LineEnding k) {
+    if (endings_[k]++ < Tally::kMaxExamples) note_ending_line(k);
+  }
+  void note_ending_line(LineEnding k);  // out of line: the first few lines of each kind only
 
   Dialect d_;
   State state_ = kFieldStart;
@@ -125,7 +154,11 @@ class Tokenizer {
   bool quoted_cr_ = false;  // a CR inside quotes: a following LF is the same line break
   uint64_t line_;
   uint64_t record_line_ = 0;
+  int64_t record_byte_ = 0;  // file offset of the current record's first byte
   int64_t base_;  // file offset of the current chunk's first byte
+  size_t max_record_;
+  uint32_t max_fields_;
+  size_t plain_window_;  // longest record read in place: within both limits by construction
   uint8_t special_[256];
   uint8_t quoted_special_[256];
   // The record's field bytes. A plain growable buffer: appends are a bounds check and a
@@ -133,13 +166,14 @@ class Tokenizer {
   struct Buffer {
     std::vector<char> bytes = std::vector<char>(4096);
     size_t len = 0;
+    size_t cap = size_t(-1);  // it never needs more (the record limit + 1): growth stops there
     void append(const char* p, size_t n) {
-      if (len + n > bytes.size()) bytes.resize(std::max(bytes.size() * 2, len + n));
+      if (len + n > bytes.size()) bytes.resize(std::max(std::min(bytes.size() * 2, cap), len + n));
       std::memcpy(bytes.data() + len, p, n);
       len += n;
     }
     void push(char c) {
-      if (len == bytes.size()) bytes.resize(bytes.size() * 2);
+      if (len == bytes.size()) bytes.resize(std::max(std::min(bytes.size() * 2, cap), len + 1));
       bytes[len++] = c;
     }
     size_t size() const { return len; }
@@ -155,7 +189,9 @@ class Tokenizer {
   bool plain_ok_ = false;             // in-place records possible (a delimiter, not whitespace)
   uint8_t plain_special_[256];        // special_ plus NUL and bytes >= 0x80 (noted, not stops)
   uint64_t endings_[kLineEndingKinds] = {};
+  std::vector<uint64_t> ending_lines_[kLineEndingKinds];
   Tally stray_quotes_;
+  uint64_t stray_record_ = 0;  // the last record counted in stray_quotes_
   Tally unescaped_quotes_;
   uint64_t unescaped_record_ = 0;  // the last record counted in unescaped_quotes_
   TokenError error_;
@@ -171,9 +207,11 @@ struct CsvOptions {
   bool backslash_escape = false;  ///< Dialect::backslash_escape
   uint64_t header_line = 0;       ///< the header's physical line (1-based); 0: detect. Lines above it are skipped
   uint64_t size_hint = 0;  ///< the file's size in bytes when known (0: unknown), to size tables once
+  TokenLimits limits;      ///< record limits (the defaults; tests make them small)
 };
 
-/// Receives the header once, then rows of exactly columns.size() fields.
+/// Receives the header once, then rows of exactly columns.size() fields (the latest list:
+/// on_column_added may add the overflow column after the header).
 class RowSink {
  public:
   virtual ~RowSink() = default;
@@ -181,6 +219,13 @@ class RowSink {
   /// header; 0 when unknown. Lets the sink size its tables once instead of growing them.
   virtual void on_size_estimate(uint64_t /*rows*/) {}
   virtual void on_header(const std::vector<std::string>& columns, bool has_header) = 0;
+  /// A column added after the header: the reader's `overflow` column (the extra fields of rows
+  /// longer than the header), when the first such row comes after the first 64 KiB, which the
+  /// reader looks at before it delivers the header (an overflow row there puts the column in
+  /// on_header's list). `columns` is the whole new list; the rows that follow have
+  /// columns.size() fields, the earlier ones had none there. A sink that ignores this reads
+  /// its own columns as before.
+  virtual void on_column_added(const std::vector<std::string>& /*columns*/) {}
   /// `row_hash` identifies the record's exact content (duplicate-line detection).
   virtual void on_row(uint64_t line, const std::string_view* fields, uint64_t row_hash) = 0;
 };
@@ -193,13 +238,20 @@ struct CsvStats {
   Tally preamble_lines;       ///< lines before the header (titles, `sep=`)
   Tally summary_lines;        ///< totals/footer lines (合计, Total:)
   Tally padded_rows;          ///< fewer fields than the header: padded with empty values
-  Tally overflow_rows;        ///< more fields than the header: extras set aside
+  Tally overflow_rows;        ///< more fields than the header: extras kept in the overflow column
+  std::string overflow_column;  ///< the overflow column's name ("overflow" unless taken); empty: none
   Tally trailing_delimiter_rows;  ///< one or more empty fields past the header's last column (`1,2,3,`): dropped
   Tally nul_bytes;
-  Tally stray_quotes;
+  Tally stray_quotes;         ///< records with quotes inside unquoted fields (one each)
   Tally unescaped_quotes;     ///< records with quotes kept as text by lenient quotes
   bool fullwidth_comma = false;  ///< the delimiter is "，" (U+FF0C), used on every line
+  Tally fullwidth_lines;      ///< the lines "，" split (fullwidth_comma)
   uint64_t line_endings[kLineEndingKinds] = {};
+  std::vector<uint64_t> line_ending_lines[kLineEndingKinds];  ///< the first lines of each kind
+  /// Unnamed columns at the end of the header (a trailing delimiter) kept because rows have
+  /// values under them: their generated names, and the rows with a value there.
+  std::vector<std::string> unnamed_columns;
+  Tally unnamed_column_values;
   std::string encoding;       ///< "UTF-8", "UTF-8 (BOM)", "GB18030 (detected)", "UTF-16LE (BOM)", "windows-1252 (chosen)"
   std::string encoding_source;  ///< how it was decided: "valid UTF-8", "BOM", "detected: …", "option"
   Tally replaced_bytes;       ///< invalid sequences replaced by U+FFFD (replace_invalid)
@@ -233,6 +285,7 @@ class CsvReader {
 
  private:
   class Rows;
+  class FullwidthLines;
   void start(bool at_eof);
   void check_token_error();
   void check_decoder();
@@ -248,6 +301,8 @@ class CsvReader {
   std::vector<uint32_t> sniffed_counts_;  // field counts of the first records, for messages
   Tokenizer* tok_ = nullptr;
   Rows* rows_ = nullptr;
+  RecordSink* records_ = nullptr;  // what the tokenizer feeds: rows_, or FullwidthLines in front of it
+  std::unique_ptr<FullwidthLines> fw_lines_;
   std::unique_ptr<Decoder> dec_;  // files that are not UTF-8, or replace_invalid: bytes -> UTF-8 first
   std::string decoded_;
   std::string not_utf8_hint_;     // what to tell the user when a byte is not UTF-8

@@ -128,3 +128,81 @@ TEST_CASE("bad-input row 36: dates a century apart give a report of bounded size
   CHECK(r["cohorts"]["acquisition_quarter"]["size"].size() == 120);
   CHECK(r["metrics"]["customers"]["value"] == 2);
 }
+
+namespace {
+
+const json* warning(const json& file, const std::string& code) {
+  for (const auto& w : file["warnings"])
+    if (w["code"] == code) return &w;
+  return nullptr;
+}
+
+void check_rows_add_up(const json& file) {
+  CHECK(file["rows_read"].get<uint64_t>() ==
+        file["rows_used"].get<uint64_t>() + file["rows_rejected"].get<uint64_t>() + file["rows_skipped"].get<uint64_t>());
+}
+
+}  // namespace
+
+TEST_CASE("bad-input row 21: an orders file with a longer row loads; the extras are in format.columns' overflow", "[matrix][engine]") {
+  std::string csv = "order_id,customer_id,order_date,amount\n";
+  for (int k = 1; k <= 300; ++k)
+    csv += std::to_string(k) + ",c" + std::to_string(k % 17) + ",2024-01-" + (k % 28 < 9 ? "0" : "") +
+           std::to_string(k % 28 + 1) + "," + (k == 150 ? "1,234.50" : "12.50") + "\n";
+  for (size_t chunk : {size_t(1), size_t(7), size_t(4096), csv.size()}) {
+    INFO("chunk " << chunk);
+    custlens::test::EngineRun run;
+    json r = run.load(csv, json::object(), chunk);
+    REQUIRE(r["ok"]);
+    const json& f = r["file"];
+    CHECK(f["format"]["columns"] == json::array({"order_id", "customer_id", "order_date", "amount", "overflow"}));
+    for (const auto& m : f["mapping"]) CHECK(m["column"] != "overflow");
+    const json* w = warning(f, "overflow_rows");
+    REQUIRE(w);
+    CHECK((*w)["count"] == 1);
+    CHECK((*w)["lines"] == json::array({151}));
+    CHECK(f["rows_read"] == 300);
+    CHECK(f["rows_used"] == 300);
+    check_rows_add_up(f);
+  }
+  // Without a header the overflow column is never taken for the amount by its values.
+  std::string headerless;
+  for (int k = 0; k < 300; ++k)
+    headerless += "C" + std::to_string(k % 7) + ",2024-01-" + (k % 28 < 9 ? "0" : "") + std::to_string(k % 28 + 1) + "," +
+                  (k == 100 ? "12,345.50" : std::to_string(k) + ".50") + "\n";
+  Run h;
+  json hr = h.load(headerless);
+  REQUIRE(hr["ok"]);
+  CHECK(hr["file"]["format"]["columns"].back() == "overflow");
+  for (const auto& m : hr["file"]["mapping"])
+    if (m["field"] == "amount") CHECK(m["column"] == "column_3");
+  CHECK(hr["file"]["rows_used"] == 300);
+  check_rows_add_up(hr["file"]);
+}
+
+TEST_CASE("bad-input row 22: a trailing delimiter with values under it gives a named column, not ragged rows", "[matrix][engine]") {
+  std::string csv = "order_id,customer_id,order_date,amount,\n1,a,2024-01-05,10,gift\n2,b,2024-01-06,20,\n"
+                    "3,a,2024-01-07,5,gift\n4,c,2024-01-08,7,\n";
+  Run run;
+  json r = run.load(csv);
+  REQUIRE(r["ok"]);
+  const json& f = r["file"];
+  CHECK(f["format"]["columns"] == json::array({"order_id", "customer_id", "order_date", "amount", "column_5"}));
+  const json* w = warning(f, "unnamed_columns_kept");
+  REQUIRE(w);
+  CHECK((*w)["count"] == 2);
+  CHECK((*w)["lines"] == json::array({2, 4}));
+  CHECK(f["rows_used"] == 4);
+  check_rows_add_up(f);
+  CHECK(run.analyze()["metrics"]["revenue"]["value"].get<double>() == Approx(42));
+}
+
+TEST_CASE("bad-input row 1: a file of BOMs is empty_file, not a missing column with an invisible name", "[matrix][engine]") {
+  for (const std::string& csv : {std::string("\xEF\xBB\xBF\xEF\xBB\xBF"), std::string("\xEF\xBB\xBF\xEF\xBB\xBF\xEF\xBB\xBF\n\n"),
+                                 std::string("\xEF\xBB\xBF\r\n\xEF\xBB\xBF\r\n")}) {
+    Run run;
+    json r = run.load(csv);
+    REQUIRE_FALSE(r["ok"]);
+    CHECK(r["error"]["code"] == "empty_file");
+  }
+}

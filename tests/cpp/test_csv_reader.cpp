@@ -22,11 +22,12 @@
 //    as text (counted per row), the backslash dialect reads \" \\ \, inside quotes.
 //  - row 20/21 ragged rows: E ("ragged_rows") when one of the first 3 data rows or more
 //    than 1 % of the rows is ragged — so error_too_little.csv (line 7), error_too_many.csv
-//    (line 6) and inconsistent_cells.csv (line 3) are E; R (padded / extras set aside,
-//    counted with lines) when few rows, past the start, are. Rows stream to the sink
-//    before finish() throws; the caller drops them.
+//    (line 6) and inconsistent_cells.csv (line 3) are E; R (padded / extras kept in an
+//    `overflow` column, counted with lines) when few rows, past the start, are. Rows stream
+//    to the sink before finish() throws; the caller drops them.
 //  - row 22 trailing delimiter: R, an unnamed empty trailing column is dropped with one
-//    warning; empty fields past the last column on rows are dropped and counted.
+//    warning, one with values gets a generated name (column_N) and a warning counting the
+//    rows with values; empty fields past the last column on rows are dropped and counted.
 //  - row 24 title lines: R, counted as preamble lines (also when padded with delimiters);
 //    total lines: R, counted as summary lines, never rows.
 //  - row 26 header only: R with 0 rows.
@@ -99,6 +100,7 @@ const char* const kFixtures[] = {"utf8_straddle.csv",   "title_footer.csv",     
 struct Outcome {
   int header_calls = 0;
   std::vector<std::string> columns;
+  std::vector<std::string> added;  // on_column_added: "name after N rows"
   bool has_header = false;
   std::vector<std::vector<std::string>> rows;
   std::vector<uint64_t> lines;
@@ -137,6 +139,11 @@ class Collector : public RowSink {
     ++o_.header_calls;
     o_.columns = columns;
     o_.has_header = has_header;
+  }
+  void on_column_added(const std::vector<std::string>& columns) override {
+    if (o_.header_calls != 1 || columns.size() != o_.columns.size() + 1) o_.bad_width = true;
+    o_.columns = columns;
+    o_.added.push_back(columns.back() + " after " + std::to_string(o_.rows.size()) + " rows");
   }
   void on_row(uint64_t line, const std::string_view* fields, uint64_t row_hash) override {
     if (o_.header_calls != 1) o_.bad_width = true;
@@ -199,6 +206,7 @@ std::string describe(const Outcome& o) {
   s << "header_calls " << o.header_calls << " has_header " << o.has_header << " bad_width " << o.bad_width << "\n";
   s << "columns";
   for (const auto& c : o.columns) s << " [" << c << "]";
+  for (const auto& a : o.added) s << " added " << a;
   s << "\n";
   for (size_t i = 0; i < o.rows.size(); ++i) {
     s << "line " << o.lines[i] << " hash " << o.hashes[i] << ":";
@@ -1342,6 +1350,346 @@ TEST_CASE("the size estimate is the size hint over the sampled records' bytes pe
   }
 }
 
+// ===========================================================================
+// Record limits, the overflow column, unnamed trailing columns, the lines of warnings
+
+TEST_CASE("record limit: every byte counts, delimiters and quotes too (a small limit)", "[csv][matrix][limits]") {
+  CsvOptions opt;
+  opt.limits.max_record_bytes = 1000;
+  // A line of delimiters alone grows no field; it is still 2,000 bytes of record.
+  std::string commas = "a,b\n1,2\n" + std::string(2000, ',') + "\n3,4\n";
+  Outcome o = read_all_ways(commas, opt);
+  REQUIRE_FALSE(o.ok);
+  CHECK(o.code == "field_too_long");
+  CHECK(o.line == 3);
+  CHECK(o.column == 1002);  // field 1002 starts 1,001 bytes into the record
+  CHECK(o.byte == 8 + 1001);
+  CHECK(contains(o.message, "Line 3, column 1002 exceeds the 1000 byte record limit"));
+  CHECK(o.rows.size() == 1);  // line 2 came before
+  // Exactly at the limit is read; one byte more is not.
+  Outcome at = read_all_ways("a,b\n1," + std::string(998, 'x') + "\n2,y\n", opt);
+  REQUIRE(at.ok);
+  CHECK(at.rows.size() == 2);
+  CHECK(at.rows[0][1].size() == 998);
+  Outcome over = read_all_ways("a,b\n1," + std::string(999, 'x') + "\n2,y\n", opt);
+  REQUIRE_FALSE(over.ok);
+  CHECK(over.code == "field_too_long");
+  CHECK(over.line == 2);
+  CHECK(over.column == 2);
+  CHECK(over.byte == 6);
+  // Quoted: the quotes count, also a closing quote that is the file's last byte.
+  Outcome q = read_all_ways("a,b\n1,\"" + std::string(996, 'x') + "\"", opt);
+  REQUIRE(q.ok);
+  CHECK(q.rows[0][1].size() == 996);
+  Outcome qo = read_all_ways("a,b\n1,\"" + std::string(997, 'x') + "\"", opt);
+  REQUIRE_FALSE(qo.ok);
+  CHECK(qo.code == "field_too_long");
+  CHECK(qo.line == 2);
+  CHECK(qo.column == 2);
+  CHECK(qo.byte == 6);
+  // Doubled quotes and a line break inside quotes are bytes of the record too.
+  Outcome dq = read_all_ways("a,b\n1,\"" + std::string(600, '"') + "\n" + std::string(600, 'y') + "\"\n", opt);
+  REQUIRE_FALSE(dq.ok);
+  CHECK(dq.code == "field_too_long");
+  CHECK(dq.line == 2);
+  CHECK(dq.column == 2);
+  // Past the sniff window, where the tokenizer sees the record cut by the chunks.
+  std::string big = "a,b\n" + padding_rows(CsvReader::kSniffBytes + 100, 2) + std::string(1500, ',') + "\n";
+  Outcome b = read_all_ways(big, opt);
+  REQUIRE_FALSE(b.ok);
+  CHECK(b.code == "field_too_long");
+  CHECK(b.line == uint64_t(std::count(big.begin(), big.end(), '\n')));
+  CHECK(b.column == 1002);
+}
+
+TEST_CASE("field limit: a line of delimiters stops at the field limit", "[csv][matrix][limits]") {
+  CsvOptions opt;
+  opt.limits.max_fields = 50;
+  Outcome o = read_all_ways("a,b\n1,2\n" + std::string(60, ',') + "\n", opt);
+  REQUIRE_FALSE(o.ok);
+  CHECK(o.code == "too_many_fields");
+  CHECK(o.line == 3);
+  CHECK(o.column == 51);
+  CHECK(o.byte == 8 + 50);
+  CHECK(contains(o.message, "Line 3, column 51: more than 50 fields in one record"));
+  // 50 fields are read (longer than the in-place window of 49 bytes: the copying path).
+  std::string header, row;
+  for (int c = 0; c < 50; ++c) {
+    header += (c ? "," : "") + std::string("c") + std::to_string(c);
+    row += (c ? "," : "") + std::to_string(c);
+  }
+  Outcome w = read_all_ways(header + "\n" + row + "\n" + row + "\n", opt);
+  REQUIRE(w.ok);
+  CHECK(w.columns.size() == 50);
+  CHECK(w.rows.size() == 2);
+  CHECK(w.rows[1][49] == "49");
+}
+
+TEST_CASE("the real limits: 65 MiB of commas stop at once, 64 MiB of 1 KiB fields at the byte limit", "[csv][matrix][limits]") {
+  // Once these ran out of memory (each delimiter a field, 21 bytes of bookkeeping apiece).
+  {
+    Outcome o;
+    Collector sink(o);
+    CsvReader reader(CsvOptions(), sink);
+    std::string chunk(1 << 20, ',');
+    reader.feed("a,b\n", 4);
+    size_t fed = 0;
+    bool thrown = false;
+    try {
+      for (; fed < 65; ++fed) reader.feed(chunk.data(), chunk.size());
+    } catch (const InputError& e) {
+      thrown = true;
+      CHECK(e.code == "too_many_fields");
+      CHECK(e.line == 2);
+      CHECK(e.column == TokenLimits::kMaxFields + 1);
+      CHECK(e.byte == 4 + int64_t(TokenLimits::kMaxFields));
+    }
+    CHECK(thrown);
+    CHECK(fed == 0);  // within the first 1 MiB
+  }
+  {
+    // 1,023 bytes and a comma: 65,536 fields make 64 MiB exactly, the next field passes it.
+    Outcome o;
+    Collector sink(o);
+    CsvReader reader(CsvOptions(), sink);
+    std::string unit = std::string(1023, 'x') + ",";
+    std::string chunk;
+    while (chunk.size() < (size_t(1) << 20)) chunk += unit;
+    reader.feed("a,b\n", 4);
+    size_t fed = 0;
+    bool thrown = false;
+    try {
+      for (; fed < 66; ++fed) reader.feed(chunk.data(), chunk.size());
+    } catch (const InputError& e) {
+      thrown = true;
+      CHECK(e.code == "field_too_long");
+      CHECK(e.line == 2);
+      CHECK(e.column == 65537);
+      CHECK(e.byte == 4 + int64_t(TokenLimits::kMaxRecordBytes));
+      CHECK(contains(e.what(), "exceeds the 64 MiB record limit"));
+    }
+    CHECK(thrown);
+    CHECK(fed == 64);
+  }
+}
+
+TEST_CASE("bad-input row 22: an unnamed trailing column with values gets a generated name", "[csv][matrix]") {
+  // A trailing delimiter on the header and every row, with data under the unnamed column.
+  std::string data = "a,b,c,\n1,2,3,x\n4,5,6,y\n7,8,9,\n10,11,12\n";
+  Outcome o = read_all_ways(data);
+  REQUIRE(o.ok);
+  CHECK(o.columns == V({"a", "b", "c", "column_4"}));
+  CHECK(o.rows == std::vector<std::vector<std::string>>{V({"1", "2", "3", "x"}), V({"4", "5", "6", "y"}),
+                                                        V({"7", "8", "9", ""}), V({"10", "11", "12", ""})});
+  CHECK(o.stats.unnamed_columns == V({"column_4"}));
+  CHECK(tally(o.stats.unnamed_column_values) == "2[2 3 ]");
+  REQUIRE(o.notices.size() == 1);  // not ragged (a row that stops before the unnamed column is not)
+  const Notice& n = o.notice("unnamed_columns_kept");
+  CHECK(n.count == 2);
+  CHECK(n.lines == std::vector<uint64_t>{2, 3});
+  CHECK(contains(n.message, "named column_4; 2 rows have a value there (lines 2, 3)"));
+  CHECK(o.stats.records_read == 4);
+  check_every_split(data, 64);
+
+  // Two unnamed columns, values under the first only: it is kept, the second dropped.
+  Outcome m = read_all_ways("a,b,,\n1,2,x,\n3,4,,\n5,6\n");
+  REQUIRE(m.ok);
+  CHECK(m.columns == V({"a", "b", "column_3"}));
+  CHECK(m.col(2) == V({"x", "", ""}));
+  CHECK(m.notice("unnamed_trailing_column").count == 1);
+  CHECK(m.notice("unnamed_trailing_column").lines == std::vector<uint64_t>{1});
+  CHECK(m.notice("unnamed_columns_kept").lines == std::vector<uint64_t>{2});
+  CHECK(m.stats.trailing_delimiter_rows.count == 0);
+  // The generated name is made unique like any other.
+  Outcome u = read_all_ways("id,column_3,\n1,a,x\n2,b,y\n");
+  REQUIRE(u.ok);
+  CHECK(u.columns == V({"id", "column_3", "column_3_1"}));
+  CHECK(u.col(2) == V({"x", "y"}));
+  CHECK_FALSE(u.has_notice("renamed_columns"));
+
+  // Empty under the unnamed column on every row: dropped, one warning (the corpus file too).
+  Outcome t = read_all_ways(fixture("trailing_comma_rows.csv"));
+  REQUIRE(t.ok);
+  CHECK(t.columns == V({"id", "name", "amount"}));
+  REQUIRE(t.notices.size() == 1);
+  CHECK(t.notices[0].code == "unnamed_trailing_column");
+  CHECK(t.notices[0].count == 1);
+  CHECK(t.notices[0].lines == std::vector<uint64_t>{1});
+  Outcome l = read_all_ways(weird("locations_header_trailing_comma.csv"));
+  REQUIRE(l.ok);
+  CHECK(l.notice("unnamed_trailing_column").lines == std::vector<uint64_t>{1});
+
+  // The choice is made on the first 64 KiB: a value under the dropped column after them is an
+  // extra field of its row, kept in the overflow column.
+  std::string late = "a,b,\n";
+  while (late.size() < CsvReader::kSniffBytes + 1000) late += "1,2,\n";
+  uint64_t line = uint64_t(std::count(late.begin(), late.end(), '\n')) + 1;
+  late += "3,4,z\n5,6,\n";
+  Outcome z = read_all_ways(late);
+  REQUIRE(z.ok);
+  CHECK(z.columns == V({"a", "b", "overflow"}));
+  CHECK(z.stats.overflow_rows.lines == std::vector<uint64_t>{line});
+  CHECK(z.rows[z.rows.size() - 2] == V({"3", "4", "z"}));
+  CHECK(z.rows.back() == V({"5", "6", ""}));
+}
+
+TEST_CASE("bad-input row 21: extra fields are kept in an overflow column, counted with lines", "[csv][matrix]") {
+  std::string data = "i,j\n";
+  for (int k = 0; k < 400; ++k) data += k == 200 ? "7,\"x,y\",\"q\"\"z\",w\n" : std::to_string(k) + ",v\n";
+  Outcome o = read_all_ways(data);
+  REQUIRE(o.ok);
+  CHECK(o.columns == V({"i", "j", "overflow"}));  // the row is in the first 64 KiB: in the header
+  CHECK(o.added.empty());
+  REQUIRE(o.rows.size() == 400);
+  CHECK(o.rows[200] == V({"7", "x,y", "\"q\"\"z\",w"}));  // the extras as CSV, quoted where needed
+  CHECK(o.rows[199] == V({"199", "v", ""}));
+  CHECK(o.rows[201] == V({"201", "v", ""}));
+  CHECK(o.lines[200] == 202);
+  CHECK(o.stats.overflow_column == "overflow");
+  CHECK(tally(o.stats.overflow_rows) == "1[202 ]");
+  const Notice& n = o.notice("overflow_rows");
+  CHECK(n.count == 1);
+  CHECK(n.lines == std::vector<uint64_t>{202});
+  CHECK(n.message == "1 row had more fields than the header; its extra fields are kept in the column \"overflow\" (line 202)");
+  CHECK(o.stats.records_read == o.stats.rows);
+
+  // A header that already has the name.
+  std::string taken = "overflow,j\n";
+  for (int k = 0; k < 200; ++k) taken += k == 50 ? "1,2,3\n" : "1,2\n";
+  Outcome t = read_all_ways(taken);
+  REQUIRE(t.ok);
+  CHECK(t.columns == V({"overflow", "j", "overflow_1"}));
+  CHECK(t.rows[50] == V({"1", "2", "3"}));
+  CHECK(contains(t.notice("overflow_rows").message, "\"overflow_1\""));
+
+  // Without a header, the same after column_N.
+  std::string headerless;
+  for (int k = 0; k < 200; ++k)
+    headerless += "c" + std::to_string(k) + ",2024-01-05," + (k == 100 ? "1,234.50\n" : "12.50\n");
+  Outcome h = read_all_ways(headerless);
+  REQUIRE(h.ok);
+  CHECK_FALSE(h.has_header);
+  CHECK(h.columns == V({"column_1", "column_2", "column_3", "overflow"}));
+  CHECK(h.rows[100] == V({"c100", "2024-01-05", "1", "234.50"}));
+  CHECK(h.notice("overflow_rows").lines == std::vector<uint64_t>{101});
+
+  // Ragged in the first 3 data rows is still an error, and the header has no overflow column.
+  Outcome e = read_all_ways("i,j\n1,2\n3,4,5\n" + padding_rows(1000, 2) + "6,7,8\n");
+  REQUIRE_FALSE(e.ok);
+  CHECK(e.code == "ragged_rows");
+  CHECK(e.line == 3);
+  CHECK(e.columns == V({"i", "j"}));
+}
+
+TEST_CASE("bad-input row 21: an overflow row after the first 64 KiB adds the column there", "[csv][matrix]") {
+  // The header went out before that row was read: the sink hears of the column when it comes
+  // (RowSink::on_column_added), at every chunk size the same.
+  std::string head = "i,j\n" + padding_rows(CsvReader::kSniffBytes + 5000, 2);
+  uint64_t before = uint64_t(std::count(head.begin(), head.end(), '\n')) - 1;
+  std::string data = head + "7,7,3\n" + padding_rows(300, 2);
+  Outcome o = read_all_ways(data);
+  REQUIRE(o.ok);
+  CHECK(o.columns == V({"i", "j", "overflow"}));
+  REQUIRE(o.added == V({("overflow after " + std::to_string(before) + " rows").c_str()}));
+  REQUIRE(o.rows.size() > before + 1);
+  CHECK(o.rows[before - 1].size() == 2);  // rows before it had no such column
+  CHECK(o.rows[before] == V({"7", "7", "3"}));
+  CHECK(o.rows[before + 1].size() == 3);
+  CHECK(o.rows[before + 1][2] == "");
+  CHECK(o.notice("overflow_rows").lines == std::vector<uint64_t>{before + 2});
+  CHECK(o.stats.columns == o.columns);
+}
+
+TEST_CASE("bad-input row 18: stray quotes are counted once per row, at the row's first line", "[csv][matrix]") {
+  std::string data = "a,b\n12\" pizza,1\nA,B \"B\" \"C\"\n\"multi\nline\",7\" tall\n3,4\n";
+  Outcome o = read_all_ways(data);
+  REQUIRE(o.ok);
+  CHECK(o.rows == std::vector<std::vector<std::string>>{V({"12\" pizza", "1"}), V({"A", "B \"B\" \"C\""}),
+                                                        V({"multi\nline", "7\" tall"}), V({"3", "4"})});
+  CHECK(tally(o.stats.stray_quotes) == "3[2 3 4 ]");
+  const Notice& n = o.notice("stray_quotes");
+  CHECK(n.count == 3);
+  CHECK(n.lines == std::vector<uint64_t>{2, 3, 4});
+  CHECK(n.message == "3 rows had quotes inside unquoted fields, kept literally (lines 2, 3, 4)");
+  check_every_split(data, 0);
+}
+
+TEST_CASE("bad-input rows 13/14: line-ending warnings give counts per kind and the lines", "[csv][matrix]") {
+  // CRLF on most lines; LF ends line 3 and a lone CR line 5.
+  Outcome o = read_all_ways("a,b\r\n1,2\r\n3,4\n5,6\r\n7,8\r9,10\r\n");
+  REQUIRE(o.ok);
+  REQUIRE(o.notices.size() == 1);
+  const Notice& n = o.notice("mixed_line_endings");
+  CHECK(n.count == 2);
+  CHECK(n.lines == std::vector<uint64_t>{3, 5});
+  CHECK(n.message == "mixed line endings: 1 LF 4 CRLF 1 CR; the LF, CR ones end lines 3, 5");
+  // The corpus file: one of each, the first kind (LF) taken as the common one.
+  Outcome c = read_all_ways(weird("mixed_line_endings.csv"));
+  CHECK(c.notice("mixed_line_endings").lines == std::vector<uint64_t>{1, 3});
+  CHECK(c.notice("mixed_line_endings").count == 2);
+  // Capped like every list of lines, the count complete; past the sniff window too.
+  std::string many = "a,b\n";
+  for (int line = 2; line <= 101; ++line) many += std::to_string(line) + ",x" + (line >= 5 && line <= 34 ? "\r" : "\n");
+  std::string big = "a,b\n" + padding_rows(CsvReader::kSniffBytes, 2) + many.substr(4);
+  for (const std::string* in : {&many, &big}) {
+    Outcome m = read_all_ways(*in);
+    REQUIRE(m.ok);
+    const Notice& mn = m.notice("mixed_line_endings");
+    CHECK(mn.count == 30);
+    uint64_t first = uint64_t(std::count(in->begin(), in->end() - ptrdiff_t(many.size() - 4), '\n')) + 4;
+    std::vector<uint64_t> want;
+    for (uint64_t l = first; l < first + 10; ++l) want.push_back(l);
+    CHECK(mn.lines == want);
+    CHECK(contains(mn.message, "the CR ones end lines " + std::to_string(first) + ", "));
+    CHECK(contains(mn.message, ", …"));
+  }
+  // CR CR LF: the lines it ends.
+  Outcome d = read_all_ways(weird("one_r_n_two.csv"));
+  const Notice& dn = d.notice("double_cr_line_endings");
+  CHECK(dn.count == 2);
+  CHECK(dn.lines == std::vector<uint64_t>{1, 2});
+  CHECK(contains(dn.message, "(at the end of lines 1, 2)"));
+}
+
+TEST_CASE("bad-input row 28: the fullwidth comma warning names its lines", "[csv][matrix]") {
+  const std::string fw = "\xEF\xBC\x8C";  // ，
+  std::string data = "订单号" + fw + "客户" + fw + "金额\r\n" + "A1" + fw + "张伟" + fw + "12.50\r\n\r\n" + "A2" + fw +
+                     "王芳" + fw + "8.00\r\n";
+  Outcome o = read_all_ways(data);
+  REQUIRE(o.ok);
+  const Notice& n = o.notice("fullwidth_comma_delimiter");
+  CHECK(n.count == 3);
+  CHECK(n.lines == std::vector<uint64_t>{1, 2, 4});  // the blank line 3 has none
+  CHECK(contains(n.message, "(3 lines: lines 1, 2, 4)"));
+  check_every_split(data, 0);
+}
+
+TEST_CASE("bad-input row 1: a file of BOMs only, or BOMs and blank lines, is empty", "[csv][matrix]") {
+  const std::string bom = "\xEF\xBB\xBF";
+  std::string many_boms;
+  for (int i = 0; i < 30000; ++i) many_boms += bom;  // 90 KB: past the sniff window
+  for (const std::string& data : {bom + bom, bom + bom + bom + bom + bom, bom + bom + "\r\n\r\n",
+                                  bom + "\n" + bom + " \n\t" + bom + "\n", many_boms, many_boms + "\n" + bom}) {
+    INFO("input of " << data.size() << " bytes");
+    Outcome o = read_all_ways(data);
+    REQUIRE_FALSE(o.ok);
+    CHECK(o.code == "empty_file");
+    CHECK(contains(o.message, "File is empty: no header and no data rows"));
+    CHECK(o.header_calls == 0);
+    if (data.size() < 100) check_every_split(data);
+  }
+  // A BOM written twice before a header: the header is `id`, not U+FEFF id.
+  Outcome h = read_all_ways(bom + bom + "id,name\n1,x\n");
+  REQUIRE(h.ok);
+  CHECK(h.columns == V({"id", "name"}));
+  CHECK(h.stats.encoding == "UTF-8 (BOM)");
+  // A line of BOMs among the rows is a blank line.
+  Outcome b = read_all_ways("id,name\n1,x\n" + bom + bom + "\n2,y\n");
+  REQUIRE(b.ok);
+  CHECK(b.rows.size() == 2);
+  CHECK(b.stats.blank_lines.lines == std::vector<uint64_t>{3});
+}
+
 // Not run by default: prints what the reader makes of every corpus file and fixture
 // (`custlens_tests "[csvdump]"`), for reviewing behaviour by eye.
 TEST_CASE("dump every corpus file", "[.][csvdump]") {
@@ -1378,6 +1726,16 @@ TEST_CASE("random bytes: no crash, and the same result at every chunking", "[csv
     for (const Dialect& d : all_dialects()) {
       std::string tw = tokenize(in, d, {});
       REQUIRE(tokenize(in, d, {std::min(a, b), std::max(a, b)}) == tw);
+    }
+    if (iter % 3 == 0) {  // small limits: where a record stops must not depend on the chunks either
+      CsvOptions lim;
+      lim.limits.max_record_bytes = 1 + next() % 24;
+      lim.limits.max_fields = 1 + uint32_t(next() % 6);
+      INFO("limits " << lim.limits.max_record_bytes << " bytes, " << lim.limits.max_fields << " fields");
+      std::string lw = describe(read_chunked(in, 0, lim));
+      check_accounting(read_chunked(in, 0, lim));
+      REQUIRE(describe(read_chunked(in, 1, lim)) == lw);
+      REQUIRE(describe(read_parts(in, {std::min(a, b), std::max(a, b)}, lim)) == lw);
     }
     if (iter % 60 == 0) {  // behind the sniff window
       std::string big = pad + in;
