@@ -416,6 +416,17 @@ MinimizeResult newton(const HessianObjective& f, std::vector<double> x0, const M
       r.stop = "no descent direction";
       break;
     }
+    const double noise = 8 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::fabs(r.f));
+    // The Newton decrement: a full step would lower f by about −slope / 2. Below the rounding
+    // of f (a sum over many customers) no step can be told apart: the optimum is reached as
+    // precisely as f can say, once the gradient is small. (Without this, half-steps chased
+    // gradient noise: 129 iterations and 3,000 evaluations of the Gamma-Gamma polish on 131k
+    // repeat buyers, where 2 suffice.)
+    if (-slope / 2 <= noise && largest(r.gradient) <= o.accept_tolerance) {
+      r.converged = true;
+      r.stop = "gradient below tolerance";
+      break;
+    }
     double longest = largest(d);
     if (longest > 5) {
       for (double& v : d) v *= 5 / longest;
@@ -423,7 +434,6 @@ MinimizeResult newton(const HessianObjective& f, std::vector<double> x0, const M
     }
     double step = 1, fn = 0;
     bool found = false;
-    const double noise = 8 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::fabs(r.f));
     for (int k = 0; k < 40; ++k) {
       for (size_t i = 0; i < n; ++i) xn[i] = r.x[i] + step * d[i];
       fn = f(xn, &gn, &hn);
