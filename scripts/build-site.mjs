@@ -1,7 +1,7 @@
 // Assembles the static site in build/site/ from web/, the package's JS client, the built
 // engine (dist/), ECharts and the generated sample. Any static file server can serve it.
 // usage: node scripts/build-site.mjs [OUT_DIR]
-import { cpSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,10 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 cpSync(join(root, 'web'), out, { recursive: true });
 // The package's client keeps its layout, so its import of ../../dist/custlens.mjs resolves.
-cpSync(join(root, 'bindings', 'js', 'index.js'), join(out, 'custlens', 'bindings', 'js', 'index.js'));
+// Every module of the client (index.js and what it imports), not its type declarations.
+mkdirSync(join(out, 'custlens', 'bindings', 'js'), { recursive: true });
+for (const f of readdirSync(join(root, 'bindings', 'js')).filter((n) => n.endsWith('.js')))
+  cpSync(join(root, 'bindings', 'js', f), join(out, 'custlens', 'bindings', 'js', f));
 mkdirSync(join(out, 'custlens', 'dist'), { recursive: true });
 for (const f of ['custlens.mjs', 'custlens.wasm'])
   cpSync(need(join(root, 'dist', f)), join(out, 'custlens', 'dist', f));

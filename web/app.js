@@ -636,8 +636,10 @@ function renderFuture() {
   const modelName = i.t(`model_${f.model}`);
   const horizon = f.options.horizon_months;
 
-  // Which model, and whether its holdout check says it can be trusted.
-  const verdict = h.done ? h.verdict : 'none';
+  // Which model, and whether its fit holds (future.verdict: the fit behind the predictions,
+  // after the holdout check when there is one).
+  const verdict = f.verdict ?? (h.done ? h.verdict : 'none');
+  const fits = verdict !== 'does_not_fit';
   const spend = f.spend_model;
   const o = f.options;
   const fitOpen = $('future-fit')?.open;  // kept open across a re-render (language, options)
@@ -648,11 +650,12 @@ function renderFuture() {
     el('p', { class: 'verdict-head' },
       el('span', { id: 'future-model-name' }, `${i.t('modelUsed')}: `, el('strong', { text: modelName })),
       el('span', { class: 'verdict-word' }, `${i.t('verdict')}: `, el('strong', { text: i.t(`verdict_${verdict}`) }))),
-    el('p', { class: 'verdict-reason', text: h.done ? h.verdict_reason : h.reason ?? '' }),
+    el('p', { class: 'verdict-reason', text: f.verdict_reason ?? (h.done ? h.verdict_reason : h.reason ?? '') }),
     // A suspect or failed fit is said beside the verdict: the holdout check tests the
     // calibration fit, the predictions come from the fit on all the data.
-    (f.warnings ?? []).length ? el('ul', { id: 'future-warnings', class: 'warn' },
-      f.warnings.map((w) => el('li', { text: w.message }))) : null,
+    // (model_does_not_fit repeats the verdict's reason, shown just above.)
+    ...[(f.warnings ?? []).filter((w) => w.code !== 'model_does_not_fit')].map((ws) => (ws.length
+      ? el('ul', { id: 'future-warnings', class: 'warn' }, ws.map((w) => el('li', { text: w.message }))) : null)),
     el('details', { id: 'future-fit', open: fitOpen }, el('summary', { text: i.t('modelFit') }),
       el('div', { class: 'fit-tables' },
         fitTable(f.fit, i.t('fitCaption', { model: modelName }), 'model'),
@@ -668,6 +671,16 @@ function renderFuture() {
         f.as_of ? el('li', { text: `${i.t('asOf')}: ${i.date(f.as_of)}` }) : null),
       (f.fit.warnings ?? []).length ? el('ul', {}, f.fit.warnings.map((w) => el('li', { text: w }))) : null),
   ].filter(Boolean));  // replaceChildren would write a null as the text "null"
+
+  // A model that does not fit: its numbers are not predictions, shown only when asked.
+  for (const id of ['future-model-numbers', 'future-model-lists']) {
+    const d = $(id);
+    d.dataset.fits = fits ? 'yes' : 'no';
+    d.querySelector('summary').textContent = fits ? '' : i.t('doesNotFitShow');
+    if (fits) d.open = true;
+    else if (d.dataset.reason !== f.verdict_reason) d.open = false;  // closed for each new result
+    d.dataset.reason = f.verdict_reason ?? '';
+  }
 
   // The cards: the model's metrics, and the historical clv_simple beside clv_predicted.
   const notes = {
@@ -1055,6 +1068,9 @@ function init() {
       state.cohortView = e.target.value;
       renderCohorts();
     });
+  // Charts drawn inside a closed section have no size: fit them when it opens.
+  for (const id of ['future-model-numbers', 'future-model-lists'])
+    $(id).addEventListener('toggle', () => Object.values(charts).forEach((c) => c.resize()));
   $('future-apply').addEventListener('click', () => {
     const inputs = ['future-horizon', 'future-margin', 'future-discount'].map($);
     const bad = inputs.find((x) => x.value === '' || !x.checkValidity());

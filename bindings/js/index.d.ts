@@ -269,10 +269,20 @@ export interface HoldoutCheck {
   verdict_reason?: string;
 }
 
+/** Does the fit behind the predictions hold (docs/models.md, "Does the model fit?"). */
+export type FutureVerdict = 'trustworthy' | 'rough' | 'not_enough_data' | 'does_not_fit';
+
 /** The result of predict() (docs/report-schema.md, "future"). */
 export interface Future {
   source: 'orders' | 'btyd_summary';
+  /** The model that gives the predictions (another than model_requested when that one did not hold). */
   model: ModelId;
+  model_requested: ModelId;
+  /** With 'does_not_fit' the numbers are the requested model's, not predictions: show them only behind that warning. */
+  verdict: FutureVerdict;
+  verdict_reason: string;
+  fit_attempts: { model: ModelId; holds: boolean; reason: string | null; log_likelihood: number | null; evaluations: number }[];
+  stopped_buyers: { rule: string; lapse_days: number; customers: number; mean_p_alive: number | null };
   time_unit: TimeUnit;
   as_of: string | null;
   options: { horizon_months: number; margin: number; margin_source: string; monthly_discount_rate: number;

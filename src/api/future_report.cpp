@@ -32,6 +32,18 @@ json fit_json(const models::Fit& f, const char* model) {
           {"warnings", f.warnings}};
 }
 
+// What happened to the calibration split, in words.
+std::string calibration_end_source(const FutureValue& f) {
+  if (f.source != "orders") return "none: " + f.holdout.reason;
+  switch (f.options.split) {
+    case PredictOptions::Split::automatic:
+      return f.holdout.done ? "automatic: the middle day of the data" : "automatic, but no split: " + f.holdout.reason;
+    case PredictOptions::Split::day: return f.holdout.done ? "option" : "option, but no split: " + f.holdout.reason;
+    case PredictOptions::Split::none: return "none: calibrationEnd is \"none\"";
+  }
+  return "none";
+}
+
 json histogram_json(const Histogram& h) { return {{"edges", h.edges}, {"counts", h.counts}}; }
 
 json values_or_null(const std::vector<double>& v) {
@@ -49,6 +61,9 @@ json future_json(const FutureValue& f, const std::function<std::string(uint32_t)
   json j;
   j["source"] = f.source;
   j["model"] = model;
+  j["model_requested"] = models::model_id(f.requested_model);
+  j["verdict"] = f.verdict;
+  j["verdict_reason"] = f.verdict_reason;
   j["time_unit"] = time_unit_name(o.unit);
   j["as_of"] = f.source == "orders" ? json(format_day(f.as_of)) : json(nullptr);
   j["options"] = {{"horizon_months", o.horizon_months},
@@ -56,12 +71,24 @@ json future_json(const FutureValue& f, const std::function<std::string(uint32_t)
                   {"margin_source", o.margin_given ? "option" : "default: revenue CLV (no margin given)"},
                   {"monthly_discount_rate", o.monthly_discount},
                   {"calibration_end", f.holdout.done || f.holdout.calibration_end ? json(format_day(f.holdout.calibration_end)) : json(nullptr)},
-                  {"calibration_end_source", o.split == PredictOptions::Split::automatic ? "automatic: the middle day of the data"
-                                             : o.split == PredictOptions::Split::day ? "option" : "none"}};
+                  {"calibration_end_source", calibration_end_source(f)}};
   json fit = fit_json(f.fit, model);
   fit["customers"] = f.data_summary.customers;
   fit["distinct_histories"] = f.data_summary.size();
   j["fit"] = fit;
+  // Every model tried, in order: the requested one, then those tried when it did not hold.
+  j["fit_attempts"] = json::array();
+  for (const FitAttempt& at : f.attempts)
+    j["fit_attempts"].push_back({{"model", models::model_id(at.model)},
+                                 {"holds", at.holds},
+                                 {"reason", at.holds ? json(nullptr) : json(at.reason)},
+                                 {"log_likelihood", at.fit.ok ? number(at.fit.log_likelihood) : json(nullptr)},
+                                 {"evaluations", at.fit.evaluations}});
+  j["stopped_buyers"] = {{"rule", "repeat buyers with no purchase for more than lapse_days and more than 3 of their own "
+                                  "mean gaps between purchase days"},
+                         {"lapse_days", f.stopped.lapse_days},
+                         {"customers", f.stopped.customers},
+                         {"mean_p_alive", number(f.stopped.mean_p_alive)}};
   if (f.spend_fitted || !f.spend_fit.params.empty()) {
     json s = fit_json(f.spend_fit, "gamma_gamma");
     s["customers"] = f.spend_customers;

@@ -878,6 +878,7 @@ Fit fit_problem(const Problem& pb, const Problem* coarse, const FitOptions& o) {
   for (size_t i = 0; i < n; ++i) {
     double rel = std::fabs(std::log(best.theta[i] / pb.scale[i]));
     char buf[200];
+    if (rel > std::log(1e4)) fit.extreme = true;
     if (rel > kLogStop) {
       fit.converged = false;
       std::snprintf(buf, sizeof buf, "parameter %s = %.4g is at the edge of the search domain: the data do not identify it",

@@ -48,6 +48,8 @@ struct Fit {
   int starts = 0;               ///< starting points tried
   bool converged = false;       ///< gradient small and the best starts agree
   bool ok = false;              ///< params are finite and usable; false: do not use them
+  bool extreme = false;         ///< a parameter beyond 10^4 times its natural scale (or below
+                                ///< 10^-4 of it): the data hardly identify it
   std::vector<std::string> warnings;  ///< suspect fit, parameter at a bound, starts disagree...
 };
 

@@ -582,16 +582,158 @@ void holdout_check(FutureValue& f, const Analysis& a) {
   if (!h.fit.warnings.empty()) h.verdict_reason += ". The calibration fit is suspect: " + join(h.fit.warnings);
 }
 
+// ---- does the model fit? ----
+
+// The tests and thresholds of docs/models.md, "Does the model fit?".
+constexpr double kStoppedGaps = 3;          // stopped: recency over this many of the customer's own gaps ...
+constexpr double kMaxStoppedPAlive = 0.9;   // ... and a fit that gives them a mean P(alive) above this contradicts the data
+constexpr double kMinStopped = 30;          // (with at least this many such customers)
+constexpr double kMaxHoldoutError = 0.5;    // holdout purchases predicted more than 50% off: does not fit
+constexpr double kMinVerdictCustomers = 100;
+
+// Repeat buyers who have clearly stopped (StoppedBuyers), from summaries in the model's unit
+// (u days each).
+void find_stopped(StoppedBuyers& s, const std::vector<double>& x, const std::vector<double>& t_x,
+                  const std::vector<double>& T, const std::vector<double>& w, double u) {
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (!(x[i] >= 1)) continue;
+    const double recency = (T[i] - t_x[i]) * u, gap = t_x[i] * u / x[i];
+    if (!(recency > s.lapse_days && recency > kStoppedGaps * gap)) continue;
+    const double wi = w.empty() ? 1.0 : w[i];
+    s.x.push_back(x[i]), s.t_x.push_back(t_x[i]), s.T.push_back(T[i]), s.w.push_back(wi);
+    s.customers += wi;
+  }
+}
+
+double stopped_p_alive(Model m, const models::Fit& fit, const StoppedBuyers& s) {
+  double sum = 0;
+  for (size_t i = 0; i < s.x.size(); ++i) sum += s.w[i] * models::p_alive(m, fit.params, s.x[i], s.t_x[i], s.T[i]);
+  return s.customers > 0 ? sum / s.customers : kNaN;
+}
+
+std::string percent(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", 100 * v);
+  return buf;
+}
+
+// Whether a fit holds; the reason when it does not.
+std::string why_not(Model m, const models::Fit& fit, const StoppedBuyers& s) {
+  if (!fit.ok) return "it could not be fitted (" + join(fit_failures(fit)) + ")";
+  if (fit.extreme) return "a parameter ran to the edge of its range (" + join(fit.warnings) + ")";
+  if (!fit.converged) return "the fit did not converge (" + join(fit_failures(fit)) + ")";
+  if (s.customers >= kMinStopped) {
+    const double p = stopped_p_alive(m, fit, s);
+    if (p > kMaxStoppedPAlive) {
+      char buf[300];
+      std::snprintf(buf, sizeof buf,
+                    "it gives the %.0f repeat buyers who have clearly stopped buying (no purchase for more than %.0f "
+                    "days and more than %.0f of their own usual gaps) a mean P(alive) of %s: it sees no one leave",
+                    s.customers, s.lapse_days, kStoppedGaps, percent(p).c_str());
+      return buf;
+    }
+  }
+  return "";
+}
+
+// Fits the requested model; when it does not hold, retries it from more starting points and
+// then tries the other models, in a fixed order. The first that holds gives the predictions;
+// when none does, the requested one does, with the verdict does_not_fit.
+void choose_model(FutureValue& f) {
+  const Model requested = f.options.model;
+  f.requested_model = requested;
+  std::vector<Model> order{requested};
+  for (Model m : {Model::bg_nbd, Model::pareto_nbd, Model::mbg_nbd})
+    if (m != requested) order.push_back(m);
+  for (Model m : order) {
+    FitAttempt at;
+    at.model = m;
+    at.fit = models::fit(m, f.data_summary);
+    at.reason = why_not(m, at.fit, f.stopped);
+    if (!at.reason.empty() && at.fit.ok && !at.fit.converged && !at.fit.extreme) {
+      models::FitOptions more;
+      more.starts = 8;  // starts that disagreed: look wider before giving up on the model
+      models::Fit again = models::fit(m, f.data_summary, more);
+      if (again.ok && again.log_likelihood >= at.fit.log_likelihood) {
+        again.evaluations += at.fit.evaluations;
+        at.fit = std::move(again);
+        at.reason = why_not(m, at.fit, f.stopped);
+      }
+    }
+    at.holds = at.reason.empty();
+    f.attempts.push_back(std::move(at));
+    if (f.attempts.back().holds) break;
+  }
+  const FitAttempt* use = &f.attempts.front();
+  for (const auto& at : f.attempts)
+    if (at.holds) use = &at;
+  f.options.model = use->model;
+  f.fit = use->fit;
+  if (f.fit.ok && f.stopped.customers > 0) f.stopped.mean_p_alive = stopped_p_alive(use->model, f.fit, f.stopped);
+}
+
+// future.verdict: the fit behind the predictions, after the holdout check (when there is one).
+void decide_verdict(FutureValue& f) {
+  const FitAttempt& first = f.attempts.front();
+  const bool holds = f.attempts.back().holds;
+  std::string tried;
+  for (const auto& at : f.attempts)
+    if (!at.holds) tried += std::string(tried.empty() ? "" : "; ") + model_name(at.model) + ": " + at.reason;
+  double repeat_buyers = 0;
+  for (size_t i = 0; i < f.data_summary.size(); ++i)
+    if (f.data_summary.x[i] > 0) repeat_buyers += f.data_summary.weight[i];
+  if (!holds && repeat_buyers < kMinRepeatBuyers) {  // too few to tell whether any model fits
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%.0f customer(s) bought more than once; judging a model needs at least %llu. ",
+                  repeat_buyers, (unsigned long long)kMinRepeatBuyers);
+    f.verdict = "not_enough_data";
+    f.verdict_reason = buf + tried;
+    return;
+  }
+  if (!holds) {
+    f.verdict = "does_not_fit";
+    f.verdict_reason = "No model fits these data, so its numbers are not predictions. " + tried;
+    return;
+  }
+  const HoldoutCheck& h = f.holdout;
+  const std::string switched =
+      f.attempts.size() > 1 ? std::string(model_name(first.model)) + " does not fit these data (" + first.reason + "); " +
+                                  model_name(f.options.model) + " does and gives the predictions. "
+                            : "";
+  if (h.done && h.fit.ok && h.actual > 0 && h.verdict != "not_enough_data" && std::fabs(h.bias) > kMaxHoldoutError) {
+    f.verdict = "does_not_fit";
+    f.verdict_reason = switched + "Fitted on the calibration period, the model predicts the holdout's repeat purchases " +
+                       percent(std::fabs(h.bias)) + (h.bias > 0 ? " too high" : " too low") +
+                       " (does_not_fit beyond " + percent(kMaxHoldoutError) + "): " + h.verdict_reason;
+    return;
+  }
+  if (h.done) {
+    f.verdict = h.verdict;
+    f.verdict_reason = switched + "Holdout check: " + h.verdict_reason;
+    return;
+  }
+  if (f.data_summary.customers < kMinVerdictCustomers) {
+    f.verdict = "not_enough_data";
+    f.verdict_reason = switched + "fewer than 100 customers, and no holdout check (" + h.reason + ")";
+    return;
+  }
+  f.verdict = "rough";
+  f.verdict_reason = switched +
+                     "The fit holds on all the data (it converged, its parameters are inside their range and P(alive) "
+                     "agrees with who stopped buying), but without a holdout check its predictions are untested: " +
+                     h.reason;
+}
+
 // ---- the churn risk score ----
 
 void churn_risk(FutureValue& f, const Analysis& a) {
   const CustomerColumns& cc = a.customers;
   const size_t n = cc.size();
-  const bool model = f.fit.ok;
+  const bool model = f.fit.ok && f.verdict != "does_not_fit";
   const int32_t lapse = a.options.lapse_days;
   f.risk_parts = {
       {"model", model ? 0.5 : 0.0, "1 − P(alive) from the " + std::string(model_name(f.options.model)) + " model",
-       model ? "" : "the model could not be fitted"},
+       model ? "" : f.fit.ok ? "the model does not fit these data (future.verdict)" : "the model could not be fitted"},
       {"rhythm", model ? 0.3 : 0.6,
        "recency against the customer's own rhythm: (recency_days / mean days between purchase days − 1) / 2, "
        "clipped to 0..1 (0 while on rhythm, 1 at three gaps late); one-time buyers: recency_days / lapse_days, "
@@ -653,6 +795,17 @@ void churn_risk(FutureValue& f, const Analysis& a) {
   f.metrics.push_back(std::move(m));
 }
 
+void add_fit_warnings(FutureValue& f) {
+  const std::string name = model_name(f.options.model);
+  if (!f.fit.ok)
+    f.warnings.push_back({"model_fit_failed", "The " + name + " model could not be fitted: " + join(fit_failures(f.fit)),
+                          0, {}});
+  else if (f.verdict == "does_not_fit")
+    f.warnings.push_back({"model_does_not_fit", f.verdict_reason, 0, {}});
+  else if (!f.fit.converged || !f.fit.warnings.empty())
+    f.warnings.push_back({"model_fit_suspect", "The " + name + " fit is suspect: " + join(fit_failures(f.fit)), 0, {}});
+}
+
 }  // namespace
 
 FutureValue predict(const Analysis& a, const PredictOptions& o) {
@@ -675,12 +828,13 @@ FutureValue predict(const Analysis& a, const PredictOptions& o) {
     m[i] = net_repeat_value(cc, i, a.as_of, f.spend_returns_netted);
   }
   f.data_summary = models::compress(x.data(), t_x.data(), T.data(), n);
-  f.fit = models::fit(o.model, f.data_summary);
+  f.stopped.lapse_days = a.options.lapse_days;
+  find_stopped(f.stopped, x, t_x, T, {}, u);
+  choose_model(f);
   fit_spend(f, x, m, {});
   f.t_x = t_x, f.T = T;
   predict_rows(f, x, t_x, T);
   add_metrics(f);
-  churn_risk(f, a);
   holdout_check(f, a);
   // The holdout tests the calibration fit; the predictions come from the fit on all the
   // data. When that one did not converge, the predictions are not to be trusted either.
@@ -690,14 +844,9 @@ FutureValue predict(const Analysis& a, const PredictOptions& o) {
     h.verdict_reason += ". But the fit on all the data, which gives the predictions, did not converge: " +
                         join(fit_failures(f.fit));
   }
-  if (!f.fit.ok)
-    f.warnings.push_back({"model_fit_failed", "The " + std::string(model_name(o.model)) +
-                                                  " model could not be fitted: " + join(fit_failures(f.fit)),
-                          0, {}});
-  else if (!f.fit.converged || !f.fit.warnings.empty())
-    f.warnings.push_back({"model_fit_suspect", "The " + std::string(model_name(o.model)) +
-                                                   " fit is suspect: " + join(fit_failures(f.fit)),
-                          0, {}});
+  decide_verdict(f);
+  churn_risk(f, a);
+  add_fit_warnings(f);
   return f;
 }
 
@@ -713,7 +862,8 @@ FutureValue predict(const BtydSummaryTable& t, const PredictOptions& o) {
   for (size_t i = 0; i < n; ++i) t_x[i] = t.t_x[i] * scale, T[i] = t.T[i] * scale;
   f.weight = t.weight;
   f.data_summary = models::compress(t.frequency.data(), t_x.data(), T.data(), n, t.weight.data());
-  f.fit = models::fit(o.model, f.data_summary);
+  find_stopped(f.stopped, t.frequency, t_x, T, t.weight, time_unit_days(o.unit));
+  choose_model(f);
   if (t.any_monetary_column) {
     std::vector<double> m(t.monetary);
     for (double& v : m)
@@ -726,10 +876,8 @@ FutureValue predict(const BtydSummaryTable& t, const PredictOptions& o) {
   predict_rows(f, t.frequency, t_x, T);
   add_metrics(f);
   f.holdout.reason = "a btyd_summary table has no purchase dates to split: the holdout check needs the orders";
-  if (!f.fit.ok)
-    f.warnings.push_back({"model_fit_failed", "The " + std::string(model_name(o.model)) +
-                                                  " model could not be fitted: " + join(fit_failures(f.fit)),
-                          0, {}});
+  decide_verdict(f);
+  add_fit_warnings(f);
   return f;
 }
 

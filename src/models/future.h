@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -86,9 +87,35 @@ struct RiskPart {
   std::string reason;   ///< why its weight is 0
 };
 
+/// A model tried for the predictions, and whether it holds (docs/models.md, "Does the model
+/// fit?"): converged, no parameter at an extreme, and P(alive) not contradicted by the data.
+struct FitAttempt {
+  models::Model model = models::Model::bg_nbd;
+  models::Fit fit;
+  bool holds = false;
+  std::string reason;  ///< why it does not hold ("" when it holds)
+};
+
+/// Repeat buyers who have clearly stopped buying: no purchase for more than lapse_days and
+/// more than three of their own mean gaps between purchase days. A model that gives them a
+/// high mean P(alive) sees no one leave, whatever the data show.
+struct StoppedBuyers {
+  double lapse_days = 180;
+  double customers = 0;              ///< weighted
+  double mean_p_alive = std::numeric_limits<double>::quiet_NaN();  ///< with the model in use
+  std::vector<double> x, t_x, T, w;  ///< their summaries in the model's unit
+};
+
 struct FutureValue {
   std::string source;  ///< "orders" or "btyd_summary"
-  PredictOptions options;
+  PredictOptions options;  ///< options.model is the model in use (see requested_model)
+  models::Model requested_model = models::Model::bg_nbd;
+  std::vector<FitAttempt> attempts;  ///< the requested model first, then any tried instead
+  StoppedBuyers stopped;
+  /// Does the fit behind the predictions hold: "trustworthy", "rough", "not_enough_data" or
+  /// "does_not_fit" (then its numbers are shown only behind that warning, and the churn risk
+  /// score does not use its P(alive)).
+  std::string verdict, verdict_reason;
   int32_t as_of = 0;   ///< orders only
   models::BtydData data_summary;   ///< what the model was fitted on (distinct tuples)
   models::Fit fit;                 ///< on all customers up to as_of

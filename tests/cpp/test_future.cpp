@@ -328,3 +328,35 @@ TEST_CASE("the spend model nets out returns after the first purchase: a cancelle
   json c = run.customers();
   CHECK(c["columns"]["btyd_monetary"][i] == 1000.0);
 }
+
+TEST_CASE("future.verdict: the CDNOW sample's BG/NBD holds, and its holdout makes it rough (-12.1%)", "[future][verdict]") {
+  EngineRun& run = cdnow_sample();
+  json f = predict(run, {{"timeUnit", "weeks"}, {"calibrationEnd", "1997-09-30"}})["future"];
+  CHECK(f["model"] == "bg_nbd");
+  CHECK(f["model_requested"] == "bg_nbd");
+  REQUIRE(f["fit_attempts"].size() == 1);
+  CHECK(f["fit_attempts"][0]["holds"]);
+  CHECK(f["verdict"] == "rough");
+  CHECK(f["verdict_reason"].get<std::string>().find("(-12.1%)") != std::string::npos);
+  // 418 repeat buyers have clearly stopped (more than 180 days and 3 of their own gaps since
+  // their last purchase day); the model gives them a mean P(alive) of 0.236, far below 0.9.
+  const json& s = f["stopped_buyers"];
+  CHECK(s["customers"] == 418);
+  CHECK(s["mean_p_alive"].get<double>() == Approx(0.236).margin(0.001));
+  // The model's part of the churn risk score is in use.
+  CHECK(f["churn_risk"]["parts"][0]["weight"] == 0.5);
+  CHECK(f["options"]["calibration_end_source"] == "option");
+}
+
+TEST_CASE("future.verdict: a btyd_summary source has no holdout, says so, and is at best rough", "[future][verdict]") {
+  EngineRun run;
+  REQUIRE(run.load(gunzip_shared("data/cdnow_customers_summary.csv.gz"), {{"timeUnit", "weeks"}}, 1 << 20,
+                   "btyd_summary")["ok"]);
+  json f = predict(run, {{"source", "btyd_summary"}})["future"];
+  CHECK(f["verdict"] == "rough");
+  CHECK(f["verdict_reason"].get<std::string>().find("without a holdout check") != std::string::npos);
+  // No split happened: the calibration end is null and its source says why.
+  CHECK(f["options"]["calibration_end"].is_null());
+  CHECK(f["options"]["calibration_end_source"].get<std::string>().rfind("none: a btyd_summary table has no purchase dates",
+                                                                        0) == 0);
+}
