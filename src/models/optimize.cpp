@@ -422,7 +422,10 @@ MinimizeResult newton(const HessianObjective& f, std::vector<double> x0, const M
     // precisely as f can say, once the gradient is small. (Without this, half-steps chased
     // gradient noise: 129 iterations and 3,000 evaluations of the Gamma-Gamma polish on 131k
     // repeat buyers, where 2 suffice.)
-    if (-slope / 2 <= noise && largest(r.gradient) <= o.accept_tolerance) {
+    // (With hundreds of thousands of customers the gradient's own rounding can exceed the
+    // tolerance while a step could lower f by only 1e-12 of itself: that is the optimum too.)
+    if (-slope / 2 <= std::max(noise, 1e-12 * std::max(1.0, std::fabs(r.f))) &&
+        largest(r.gradient) <= o.accept_tolerance) {
       r.converged = true;
       r.stop = "gradient below tolerance";
       break;
