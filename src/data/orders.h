@@ -239,6 +239,7 @@ class OrdersLoader : public RowSink {
   void apply_replacements();
   void skip_line(size_t i, const char* kind);
   void add_abs_units(int64_t a, int64_t b, uint64_t line);
+  [[noreturn]] void money_too_large(uint64_t line);
   int col(const char* field) const;
   void add_line(const Pending& pd, std::string_view order_key, std::string_view customer_key);
   void size_columns(size_t lines, size_t orders);
