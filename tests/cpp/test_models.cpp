@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <functional>
 #include <cstdio>
 #include <ctime>
 #include <numeric>
@@ -591,19 +592,16 @@ TEST_CASE("bench: BG/NBD + Gamma-Gamma on 1,000,000 simulated customers", "[.ben
   CHECK(g.ok);
 }
 
-TEST_CASE("Newton stops at the optimum when its gradient is down to the rounding of a large sum", "[models]") {
-  // A log-likelihood summed over a hundred thousand customers is exact to about 1e-15 of
-  // its value; its gradient carries noise of about 1e-8, as large as the gradient tolerance.
-  // Such noise here: a step that lowers f by less than its rounding cannot be told from none.
-  // Before, Newton kept halving steps to chase it (3,000 evaluations of the Gamma-Gamma polish
-  // on 131k repeat buyers); now it stops after the steps that count.
-  custlens::models::detail::HessianObjective f = [](const std::vector<double>& u, std::vector<double>* g,
-                                                   std::vector<double>* h) {
+namespace {
+// f(u) = 4.6 + Σ (u_i − 1)² / 2, whose computed gradient carries error(u_i, i): what a sum
+// over many customers does to its own derivatives.
+custlens::models::detail::HessianObjective quadratic_with_gradient_error(std::function<double(double, size_t)> error) {
+  return [error](const std::vector<double>& u, std::vector<double>* g, std::vector<double>* h) {
     double v = 4.6;
     for (double x : u) v += 0.5 * (x - 1) * (x - 1);
     if (g) {
       g->resize(u.size());
-      for (size_t i = 0; i < u.size(); ++i) (*g)[i] = (u[i] - 1) + 3e-8 * std::sin(1e9 * u[i] + double(i));
+      for (size_t i = 0; i < u.size(); ++i) (*g)[i] = (u[i] - 1) + error(u[i], i);
     }
     if (h) {
       h->assign(u.size() * u.size(), 0.0);
@@ -611,6 +609,16 @@ TEST_CASE("Newton stops at the optimum when its gradient is down to the rounding
     }
     return v;
   };
+}
+}  // namespace
+
+TEST_CASE("Newton stops at the optimum when its gradient is down to the rounding of a large sum", "[models]") {
+  // A log-likelihood summed over a hundred thousand customers is exact to about 1e-15 of
+  // its value; its gradient carries noise of about 1e-8, as large as the gradient tolerance.
+  // Such noise here: a step that lowers f by less than its rounding cannot be told from none.
+  // Before, Newton kept halving steps to chase it (3,000 evaluations of the Gamma-Gamma polish
+  // on 131k repeat buyers); now it stops after the steps that count.
+  auto f = quadratic_with_gradient_error([](double x, size_t i) { return 3e-8 * std::sin(1e9 * x + double(i)); });
   custlens::models::detail::MinimizeOptions o;
   auto r = custlens::models::detail::newton(f, {3, -2, 0.5}, o);
   CHECK(r.converged);
@@ -624,20 +632,7 @@ TEST_CASE("Newton stops when a step could lower f by only 1e-12 of itself, thoug
   // rounding, so it is refused, and ever smaller steps crawl towards where the gradient is 0.
   // The Gamma-Gamma polish on gen_orders' 5M rows (656k repeat buyers) did that for 500
   // iterations, then fell back to a full multi-start: 17,917 evaluations in all.
-  custlens::models::detail::HessianObjective f = [](const std::vector<double>& u, std::vector<double>* g,
-                                                   std::vector<double>* h) {
-    double v = 4.6;
-    for (double x : u) v += 0.5 * (x - 1) * (x - 1);
-    if (g) {
-      g->resize(u.size());
-      for (size_t i = 0; i < u.size(); ++i) (*g)[i] = (u[i] - 1) + 3.3e-7;
-    }
-    if (h) {
-      h->assign(u.size() * u.size(), 0.0);
-      for (size_t i = 0; i < u.size(); ++i) (*h)[i * u.size() + i] = 1;
-    }
-    return v;
-  };
+  auto f = quadratic_with_gradient_error([](double, size_t) { return 3.3e-7; });
   custlens::models::detail::MinimizeOptions o;
   auto r = custlens::models::detail::newton(f, {1, 1}, o);
   CHECK(r.converged);
