@@ -10,11 +10,14 @@
 //     [--horizon-months N] [--margin X] [--discount-rate X] [--calibration-end auto|none|DATE]
 //     [--btyd-summary FILE [--summary-time-unit U]] [--predictions]
 // Prints the report JSON on stdout (--customers-csv also writes the per-customer table as
-// CSV, escaped for spreadsheets); bad input exits 1 with one line on stderr.
+// CSV, escaped for spreadsheets); bad input exits 1 with one line on stderr, naming the file.
+// Text from the files (column names, cells quoted in messages) and from the command line is
+// printed with its control and bidi characters escaped (\x1b, \u202e), so it cannot drive the
+// terminal or reorder the line; a message is cut at 1,000 characters.
 // --customers-file loads a customers table (signup/end dates, churned flag; Telco's churn
 // file): it adds churned_share and data_quality.tables.customers. (--customers is not it:
 // that flag prints the per-customer table computed from the orders.)
-import { createReadStream, writeFileSync } from 'node:fs';
+import { createReadStream, openAsBlob, statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createEngine, CustlensError } from '../bindings/js/index.js';
 
@@ -41,8 +44,38 @@ const USAGE = `usage: custlens analyze --orders FILE [--orders FILE ...] [--cust
                      the models on directly; t_x and T in --summary-time-unit (default weeks)
   --predictions      print the per-customer predictions too`;
 
+// Characters that must not reach a terminal raw: C0 controls (tab and line breaks too: a
+// message is one line), DEL and C1 controls as \xHH; the bidi controls (embeddings,
+// overrides, isolates, marks) and the line/paragraph separators as \uHHHH, as are lone
+// surrogates.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u;
+const hex = (c, n) => c.toString(16).padStart(n, '0');
+
+/** `text` as it can be printed on a terminal: escaped, and cut after `max` characters
+ *  (code points; an escape counts as its length) with an ellipsis, never inside a character
+ *  or an escape. */
+export function printable(text, max = 1000) {
+  const s = String(text);
+  let out = '';
+  let n = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0);
+    const p = !UNSAFE.test(ch) ? ch : c < 0x100 ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`;
+    const width = p === ch ? 1 : p.length;
+    if (n + width > max) return `${out}…`;
+    out += p;
+    n += width;
+  }
+  return out;
+}
+
+// The report's JSON with the characters above that JSON.stringify leaves raw (DEL, C1, bidi,
+// U+2028/U+2029) written as \uHHHH: the same JSON value, safe on a terminal.
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+export const safeJson = (json) => json.replace(UNSAFE_IN_JSON, (c) => `\\u${hex(c.charCodeAt(0), 4)}`);
+
 function usage(msg) {
-  if (msg) process.stderr.write(`custlens: ${msg}\n`);
+  if (msg) process.stderr.write(`custlens: ${printable(msg)}\n`);
   process.stderr.write(`${USAGE}\n`);
   process.exit(2);
 }
@@ -123,31 +156,100 @@ export function parseArgs(argv) {
   return o;
 }
 
+// A file the system would not give: named as given on the command line.
+class FileError extends Error {
+  constructor(path, reason) {
+    super(`${path}: ${reason}`);
+    this.path = path;
+    this.reason = reason;
+  }
+}
+
+// What went wrong with a file, in words, from the system's error (or the Blob's).
+function fileProblem(err, writing) {
+  switch (err?.code) {
+    case 'ENOENT': return writing ? 'cannot write it: its folder does not exist' : 'no such file';
+    case 'EISDIR': return 'is a directory, not a file';
+    case 'ENOTDIR': return 'a part of the path is not a directory';
+    case 'EACCES': case 'EPERM': return `cannot ${writing ? 'write' : 'read'} it: permission denied`;
+    case 'ELOOP': return 'cannot open it: too many symbolic links';
+    case 'ENAMETOOLONG': return 'the name is too long';
+    case 'EMFILE': case 'ENFILE': return 'cannot open it: too many open files';
+    case 'EIO': return `cannot ${writing ? 'write' : 'read'} it: input/output error (a disk or network problem)`;
+    case 'ENOSPC': return 'cannot write it: the disk is full';
+    case 'EROFS': return 'cannot write it: the file system is read-only';
+    default:
+      if (err?.name === 'NotReadableError') return 'cannot read it: it changed or went away while it was being read';
+      return `cannot ${writing ? 'write' : 'read'} it${err?.code ? ` (${err.code})` : ''}`;
+  }
+}
+
+const isSystemError = (err) => typeof err?.code === 'string' && /^E[A-Z]+$/.test(err.code) && !!err.syscall;
+
+// A regular file is read as a Blob (read twice if need be: a .gz's checks are then free);
+// anything else (a pipe, a device) as a stream.
+async function open(path) {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    throw new FileError(path, fileProblem(err, false));
+  }
+  if (st.isDirectory()) throw new FileError(path, fileProblem({ code: 'EISDIR' }, false));
+  if (st.isFile()) {
+    try {
+      return await openAsBlob(path);
+    } catch {
+      // not readable as a Blob: the stream says why
+    }
+  }
+  return createReadStream(path);
+}
+
+// Loads one file; an error of the system (or of the engine that did not say which file)
+// names it.
+async function loadFile(engine, table, path, options) {
+  try {
+    return await engine.load(table, await open(path), { ...options, name: basename(path) });
+  } catch (err) {
+    if (err instanceof CustlensError) {
+      err.table ??= table;
+      err.file ??= basename(path);
+      throw err;
+    }
+    if (err instanceof FileError) throw err;
+    if (isSystemError(err) || err?.name === 'NotReadableError') throw new FileError(path, fileProblem(err, false));
+    throw err;
+  }
+}
+
 function describe(err) {
-  if (!(err instanceof CustlensError)) return err.message;
-  const where = [err.table && `${err.table} file ${err.file ?? ''}`.trim(), err.line && `line ${err.line}`,
-    err.column && `column ${err.column}`].filter(Boolean).join(', ');
-  return `${where ? `${where}: ` : ''}${err.message} [${err.code}]`;
+  if (err instanceof FileError) return `${printable(err.path, 300)}: ${err.reason}`;
+  if (!(err instanceof CustlensError)) return printable(err?.message ?? err);
+  const file = err.file == null ? null : printable(err.file, 300);
+  const where = [file ? `${err.table ? `${err.table} file` : 'file'} ${file}` : err.table && `${err.table} file`,
+    err.line && `line ${err.line}`, err.column && `column ${err.column}`].filter(Boolean).join(', ');
+  return `${where ? `${where}: ` : ''}${printable(err.message)} [${printable(err.code, 100)}]`;
 }
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const engine = await createEngine();
   for (const file of o.orders) {
-    const options = { ...o.load, name: basename(file) };
+    const options = { ...o.load };
     if (Object.keys(o.map).length) options.mapping = o.map;
-    await engine.load('orders', createReadStream(file), options);
+    await loadFile(engine, 'orders', file, options);
   }
   for (const file of o.customersFiles) {
-    const options = { ...o.load, name: basename(file) };
+    const options = { ...o.load };
     if (Object.keys(o.customersMap).length) options.mapping = o.customersMap;
-    await engine.load('customers', createReadStream(file), options);
+    await loadFile(engine, 'customers', file, options);
   }
   const summaryFiles = [];
   for (const file of o.summaries) {
-    const options = { ...o.load, name: basename(file) };
+    const options = { ...o.load };
     if (o.summaryUnit) options.timeUnit = o.summaryUnit;
-    summaryFiles.push(await engine.load('btyd_summary', createReadStream(file), options));
+    summaryFiles.push(await loadFile(engine, 'btyd_summary', file, options));
   }
   const analysed = o.orders.length > 0 || o.customersFiles.length > 0;
   const report = analysed ? engine.analyze(o.analyze) : {};
@@ -172,12 +274,18 @@ async function main() {
     const c = engine.customers();
     report.customers = Object.fromEntries(Object.entries(c).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v) : v]));
   }
-  if (o.customersCsv) writeFileSync(o.customersCsv, engine.customersCsv());
-  process.stdout.write(`${JSON.stringify(report, null, o.pretty ? 2 : 0)}\n`);
+  if (o.customersCsv) {
+    try {
+      writeFileSync(o.customersCsv, engine.customersCsv());
+    } catch (err) {
+      if (!isSystemError(err)) throw err;
+      throw new FileError(o.customersCsv, fileProblem(err, true));
+    }
+  }
+  process.stdout.write(`${safeJson(JSON.stringify(report, null, o.pretty ? 2 : 0))}\n`);
 }
 
 main().catch((err) => {
-  const msg = err.code === 'ENOENT' ? `cannot read ${err.path}: no such file` : describe(err);
-  process.stderr.write(`custlens: ${msg.replace(/\n/g, ' ')}\n`);
+  process.stderr.write(`custlens: ${describe(err)}\n`);
   process.exit(1);
 });

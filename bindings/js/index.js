@@ -2,6 +2,7 @@
 // into the module, parses the JSON the engine returns, and throws CustlensError on failure.
 // Works in Node 20 and in browsers (the page uses exactly this entry point).
 import createCustlensModule from '../../dist/custlens.mjs';
+import { GzipFramer, GzipFormatError } from './gzip.js';
 
 /** Segment names in the engine's order (src/metrics/analysis.cpp kSegmentNames). */
 export const SEGMENT_NAMES = Object.freeze([
@@ -83,8 +84,6 @@ function toBytes(data) {
   return null;
 }
 
-const isGzip = (b) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
-
 // A Blob or File read slice by slice (File.slice): only one chunk is in memory at a time.
 async function* blobChunks(blob, chunkSize) {
   for (let off = 0; off < blob.size; off += chunkSize)
@@ -115,31 +114,349 @@ async function* chunksOf(data, chunkSize) {
   throw new TypeError('load() takes a Uint8Array, ArrayBuffer, string, Blob, ReadableStream or (async) iterable of bytes');
 }
 
-// .csv.gz: decompressed on the fly with the platform's DecompressionStream (Node 18+, browsers).
-async function* gunzipIfNeeded(chunks) {
+// .csv.gz: recognised by its first two bytes (1F 8B), wherever the chunks split them, and
+// decompressed on the fly by the platform's DecompressionStream (Node 18+, browsers).
+// Platforms differ after the first gzip member (Node reads more members and skips zero
+// padding, browsers refuse both) and in their messages, so a file's verdict is taken from
+// GzipFramer (gzip.js), the same everywhere: gunzip() gives each member its own
+// DecompressionStream and judges what follows. That walk costs about what inflating does,
+// so a file that can be read again (bytes, a Blob or File: `replay` makes its chunks anew)
+// first goes through one DecompressionStream alone (gunzipFast), and only a failure, or an
+// ending that is not one member's, has it read again through gunzip(). `gz` counts the
+// decompressed bytes and line feeds, for the messages.
+async function* decompressIfGzip(chunks, gz, replay) {
   const it = chunks[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done) return;
-  if (!isGzip(first.value)) {
-    yield first.value;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-    return;
+  let done = false;
+  try {
+    const head = [];
+    let have = 0;
+    while (have < 2) {
+      const r = await it.next();
+      if (r.done) {
+        done = true;
+        break;
+      }
+      if (r.value.length === 0) continue;
+      head.push(r.value);
+      have += r.value.length;
+    }
+    const byte = (i) => (i < head[0].length ? head[0][i] : head[1][i - head[0].length]);
+    if (have >= 2 && byte(0) === 0x1f && byte(1) === 0x8b) {
+      done = true; // these read `it` to its end or return it
+      yield* replay ? gunzipFast(head, it, gz, replay) : gunzip(head, it, gz);
+      return;
+    }
+    yield* head;
+    if (!done) for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    done = true;
+  } finally {
+    if (!done) await it.return?.();
   }
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+// A DecompressionStream's own error: a checksum that does not match (the one thing the
+// framer leaves to it), in zlib's words, which Node and browsers pass on in their own.
+const CHECKSUM = /data check|length check|header crc/i;
+function decompressorError(err, offset) {
+  return new GzipFormatError('corrupt', offset, CHECKSUM.test(String(err?.message)) ? 'checksum' : 'damaged');
+}
+
+// Line feeds in the decompressed data, for the messages: the byte 0A, or in UTF-16 (by the
+// encoding option or the BOM) the unit 000A. (A file that ends its lines with CR alone
+// counts none.)
+class LineFeeds {
+  constructor(encoding) {
+    const e = typeof encoding === 'string' ? encoding.toLowerCase() : '';
+    this.unit = e === 'utf-16be' ? 'be' : e === 'utf-16le' || e === 'utf-16' ? 'le' : null;
+    this.count = 0;
+    this.at = 0; // bytes seen
+    this.head = []; // the first bytes, until the BOM is known
+    this.last = -1; // the byte before this chunk
+    this.open = false; // LE: a 0A at an even offset ended the last chunk
+  }
+
+  add(v) {
+    if (v.length === 0) return;
+    if (this.at < 2 && this.unit === null) {
+      for (let i = 0; i < v.length && this.head.length < 2; i++) this.head.push(v[i]);
+      if (this.head.length === 2) {
+        const [a, b] = this.head;
+        if (a === 0xff && b === 0xfe) this.unit = 'le';
+        else if (a === 0xfe && b === 0xff) this.unit = 'be';
+      }
+    }
+    if (this.unit === null) {
+      for (let i = v.indexOf(10); i >= 0; i = v.indexOf(10, i + 1)) this.count++;
+    } else if (this.unit === 'le') {
+      if (this.open && v[0] === 0) this.count++;
+      this.open = false;
+      for (let i = v.indexOf(10); i >= 0; i = v.indexOf(10, i + 1)) {
+        if ((this.at + i) % 2 !== 0) continue;
+        if (i + 1 < v.length) this.count += v[i + 1] === 0 ? 1 : 0;
+        else this.open = true;
+      }
+    } else {
+      for (let i = v.indexOf(10); i >= 0; i = v.indexOf(10, i + 1))
+        if ((this.at + i) % 2 === 1 && (i > 0 ? v[i - 1] : this.last) === 0) this.count++;
+    }
+    this.last = v[v.length - 1];
+    this.at += v.length;
+  }
+}
+
+const number = (n) => n.toLocaleString('en-US');
+
+// The CustlensError of a .gz file that is cut short, damaged, or goes on after its
+// compressed data (docs/report-schema.md: gzip_truncated, gzip_trailing_data, bad_gzip).
+function gzipError(err, table, file, gz) {
+  const lines = gz.lines.count;
+  const plural = (n, what) => `${number(n)} ${what}${n === 1 ? '' : 's'}`;
+  if (err.kind === 'truncated') {
+    return new CustlensError({
+      code: 'gzip_truncated', table, file, line: lines + 1, byte: gz.bytes,
+      message: 'The file ends before its compressed data does: it was cut short while downloading or copying. ' +
+        (gz.bytes === 0 ? 'None of its data is there'
+          : `Only the first ${plural(gz.bytes, 'byte')} of its data are there, up to line ${number(lines + 1)} ` +
+            `(${plural(lines, 'complete line')})`) + ': download or copy the file again',
+    });
+  }
+  if (err.kind === 'trailing') {
+    return new CustlensError({
+      code: 'gzip_trailing_data', table, file,
+      message: `The file goes on after the end of its compressed data, from byte ${number(err.offset)} of the file: ` +
+        'something was added to it, or it was damaged, while downloading or copying. The compressed data itself ' +
+        `was read in full (${plural(gz.bytes, 'byte')}, ${plural(lines, 'line')}): download or copy the file ` +
+        'again, or decompress it yourself and load the CSV',
+    });
+  }
+  const why = err.message === 'checksum' ? ' (its checksum does not match the data)'
+    : err.message === 'damaged' ? '' : ` (at byte ${number(err.offset)} of the file: ${err.message})`;
+  return new CustlensError({
+    code: 'bad_gzip', table, file,
+    message: `The compressed data of this file is damaged${why}: it was changed or broken while downloading or ` +
+      'copying. Download or copy the file again',
+  });
+}
+
+// One DecompressionStream over the whole file. Its success is taken when the file ends
+// with the trailer of a member whose size (ISIZE) is all the data: one member, nothing
+// after it (browsers only succeed then; Node also reads more members and padding). Any
+// failure or other ending: the file is read again through gunzip(), which gives the verdict
+// and the counts, and what the engine already has is not given again.
+async function* gunzipFast(head, it, gz, replay) {
   const ds = new DecompressionStream('gzip');
   const writer = ds.writable.getWriter();
+  const tail = new Uint8Array(8); // the file's last 8 bytes
+  let tailLength = 0;
+  const keepTail = (c) => {
+    if (c.length >= 8) {
+      tail.set(c.subarray(c.length - 8));
+    } else {
+      tail.copyWithin(0, c.length);
+      tail.set(c, 8 - c.length);
+    }
+    tailLength = Math.min(8, tailLength + c.length);
+  };
+  let sourceError = null;
+  let stopped = false;
   const pump = (async () => {
-    await writer.write(first.value);
-    for (let r = await it.next(); !r.done; r = await it.next()) await writer.write(r.value);
-    await writer.close();
+    try {
+      for (const c of head) {
+        keepTail(c);
+        await writer.write(c);
+      }
+      for (;;) {
+        let r;
+        try {
+          r = await it.next();
+        } catch (err) {
+          sourceError = err;
+          throw err;
+        }
+        if (r.done) break;
+        if (stopped) return;
+        if (r.value.length === 0) continue;
+        keepTail(r.value);
+        await writer.write(r.value);
+      }
+      await writer.close();
+    } catch (err) {
+      writer.abort(err).catch(() => {});
+      throw err;
+    } finally {
+      if (stopped || sourceError) await it.return?.().catch(() => {});
+    }
   })();
   pump.catch(() => {});
   const reader = ds.readable.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    yield value;
+  let whole = false;
+  try {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        gz.bytes += value.length;
+        yield value;
+      }
+      await pump;
+      const isize = (tail[4] | (tail[5] << 8) | (tail[6] << 16) | (tail[7] << 24)) >>> 0;
+      whole = tailLength === 8 && isize === gz.bytes % 0x100000000;
+    } catch {
+      // the decompressor's error, or the source's: settled below
+    }
+  } finally {
+    if (!whole) {
+      // Cancelling the reader first: a write waiting for it would hold up the abort (the
+      // Streams spec, and Node's adapter) and the pump with it.
+      stopped = true;
+      reader.cancel().catch(() => {});
+      writer.abort().catch(() => {});
+    }
   }
-  await pump;
+  // (When the consumer stops early, the generator ends in the finally above.)
+  if (whole) return;
+  await pump.catch(() => {});
+  if (sourceError) throw sourceError;
+  // Again, from the start, through the framer; the bytes the engine has are skipped.
+  const given = gz.bytes;
+  gz.bytes = 0;
+  const again = replay()[Symbol.asyncIterator]();
+  const first = [];
+  for (let have = 0; have < 2;) { // the file starts with 1F 8B, as it did
+    const r = await again.next();
+    if (r.done) break;
+    if (r.value.length === 0) continue;
+    first.push(r.value);
+    have += r.value.length;
+  }
+  for await (const v of gunzip(first, again, gz)) {
+    const start = gz.bytes - v.length;
+    if (gz.bytes <= given) continue;
+    yield start >= given ? v : v.subarray(given - start);
+  }
+}
+
+async function* gunzip(head, it, gz) {
+  const framer = new GzipFramer();
+  const members = []; // each member's decompressed stream, in order
+  let writer = null; // of the member being written
+  let wake = null;
+  const notify = () => {
+    if (wake) wake();
+    wake = null;
+  };
+  let finished = false;
+  let failure = null; // what went wrong: GzipFormatError, or the source's own error
+  let dsError = null; // a decompressor's error, as its reader got it
+  let stopped = false;
+
+  const write = async (span) => {
+    if (!writer) {
+      const ds = new DecompressionStream('gzip');
+      writer = ds.writable.getWriter();
+      members.push(ds.readable);
+      notify();
+    }
+    try {
+      if (span.bytes.length) await writer.write(span.bytes);
+      if (span.end) {
+        const w = writer;
+        writer = null;
+        await w.close();
+      }
+    } catch (err) {
+      throw decompressorError(err, null);
+    }
+  };
+  const feed = async ({ spans, error }) => {
+    // Damage found by the framer is reported as it found it: the decompressor does not get
+    // the damaged bytes (it would say the same in its own words, or not at once in Node).
+    if (error?.kind === 'corrupt') throw error;
+    for (const span of spans) await write(span);
+    if (error) throw error;
+  };
+  const pump = (async () => {
+    try {
+      for (const c of head) await feed(framer.push(c));
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        if (stopped) {
+          await it.return?.();
+          return;
+        }
+        if (r.value.length) await feed(framer.push(r.value));
+      }
+      if (!stopped) await feed(framer.finish());
+    } catch (err) {
+      failure = err;
+      const w = writer;
+      writer = null;
+      if (w) {
+        // A member cut short: what its bytes decode to is read first (the count in the
+        // message is then the same on every platform), then it is dropped.
+        if (err instanceof GzipFormatError && err.kind === 'truncated') {
+          for (let idle = 0; idle < 50 && gz.bytes < framer.output && !stopped;) {
+            const before = gz.bytes;
+            await tick();
+            idle = gz.bytes === before ? idle + 1 : 0;
+          }
+          // The decompressor has the last word on the bytes it has: a checksum it could
+          // read (the file cut inside the trailer, after the CRC) or a header's CRC that
+          // does not match is damage, not a cut. (Browsers say so at once, Node later.)
+          await w.close().catch(() => {});
+          await tick(); // the reader has the decompressor's error (Node's close() may not)
+          if (CHECKSUM.test(String(dsError?.message))) failure = decompressorError(dsError, null);
+        } else {
+          w.abort(err).catch(() => {});
+        }
+      }
+      await it.return?.().catch(() => {}); // nothing more is read from the source
+    } finally {
+      finished = true;
+      notify();
+    }
+  })();
+  // Stops everything: the member readers are cancelled first, since a write waiting for
+  // its reader would hold up the abort (the Streams spec, and Node's adapter).
+  let reader = null;
+  const abandon = () => {
+    stopped = true;
+    reader?.cancel().catch(() => {});
+    for (let i = next; i < members.length; i++) members[i].cancel().catch(() => {});
+    writer?.abort().catch(() => {});
+    writer = null;
+  };
+  let next = 0;
+  try {
+    for (;;) {
+      while (next === members.length && !finished) await new Promise((resolve) => (wake = resolve));
+      if (next === members.length) break;
+      reader = members[next++].getReader();
+      for (;;) {
+        let r;
+        try {
+          r = await reader.read();
+        } catch (err) {
+          dsError ??= err;
+          if (!finished) {
+            abandon();
+            await pump; // it says what went wrong
+          }
+          throw failure ?? decompressorError(err, null);
+        }
+        if (r.done) break;
+        const v = r.value;
+        gz.bytes += v.length;
+        gz.lines.add(v);
+        yield v;
+      }
+    }
+    await pump;
+    if (failure) throw failure;
+  } finally {
+    if (!finished) abandon(); // the consumer stopped: the pump ends by itself, unwaited
+  }
 }
 
 function dayToIso(day) {
@@ -180,6 +497,9 @@ class Engine {
   // when it is first read, and the rest before the analysis it shows is replaced or freed
   // (#settleCustomers). Weak: a table nobody holds is not kept for that.
   #unsettled = [];
+  // Files loaded per table since the last reset() (the engine names a file without a name
+  // "orders#N" from this).
+  #loaded = new Map();
 
   constructor(module) {
     this.#m = module;
@@ -208,15 +528,22 @@ class Engine {
     // its tables once. Plain bytes say their size too.
     let total = null;
     let source;
+    let replay = null; // the chunks again, for a source that can be read twice
     if (data && typeof data.slice === 'function' && typeof data.size === 'number' && typeof data.arrayBuffer === 'function') {
       total = data.size;
       source = blobChunks(data, chunkSize);
+      replay = () => blobChunks(data, chunkSize);
     } else {
       const bytesIn = toBytes(data);
-      if (bytesIn) total = bytesIn.length;
-      source = chunksOf(data, chunkSize);
+      if (bytesIn) {
+        total = bytesIn.length;
+        replay = () => chunksOf(bytesIn, chunkSize);
+      }
+      source = chunksOf(bytesIn ?? data, chunkSize);
     }
     if (total !== null) engineOptions.sizeHint ??= total;
+    // The engine's own name for a file without one, for the errors raised here.
+    const name = typeof engineOptions.name === 'string' ? engineOptions.name : `${table}#${(this.#loaded.get(String(table)) ?? 0) + 1}`;
     unwrap(this.#e.beginLoad(String(table), JSON.stringify(engineOptions)));
     let bytes = 0;
     let input = 0;
@@ -226,8 +553,10 @@ class Engine {
         yield c;
       }
     }
+    const gz = { bytes: 0, lines: new LineFeeds(engineOptions.encoding) };
+    let file;
     try {
-      for await (const chunk of gunzipIfNeeded(counted(source))) {
+      for await (const chunk of decompressIfGzip(counted(source), gz, replay)) {
         for (let off = 0; off < chunk.length; off += chunkSize) {
           const part = chunk.subarray(off, Math.min(chunk.length, off + chunkSize));
           this.#feed(part);
@@ -235,11 +564,19 @@ class Engine {
         }
         if (onProgress) onProgress({ bytes, input, total });
       }
+      file = unwrap(this.#e.endLoad()).file;
     } catch (err) {
       this.#e.abortLoad();
+      if (err instanceof GzipFormatError) throw gzipError(err, String(table), name, gz);
+      // Every error of a load names its table and file (out_of_memory did not always).
+      if (err instanceof CustlensError && err.code !== 'bad_options') {
+        err.table ??= String(table);
+        err.file ??= name;
+      }
       throw err;
     }
-    return unwrap(this.#e.endLoad()).file;
+    this.#loaded.set(String(table), (this.#loaded.get(String(table)) ?? 0) + 1);
+    return file;
   }
 
   #feed(part) {
@@ -377,6 +714,7 @@ class Engine {
   reset() {
     this.#settleCustomers();
     unwrap(this.#e.reset());
+    this.#loaded.clear();
   }
 
   /** Frees the engine's memory; the object is unusable afterwards. */
