@@ -21,9 +21,19 @@ std::string ok(nlohmann::ordered_json j = nlohmann::ordered_json::object()) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// A message quotes what the user gave (column names of up to 64 MiB, mapping texts): it is
+// cut at 4 KiB, on a character boundary, with "…".
+constexpr size_t kMaxMessageBytes = 4096;
+std::string capped(const std::string& message) {
+  if (message.size() <= kMaxMessageBytes) return message;
+  size_t n = kMaxMessageBytes;
+  while (n > 0 && (static_cast<unsigned char>(message[n]) & 0xC0) == 0x80) --n;  // not inside a character
+  return message.substr(0, n) + "\u2026";
+}
+
 std::string fail(const std::string& code, const std::string& message, const std::string& table = "",
                  const std::string& file = "", uint64_t line = 0, uint32_t column = 0, int64_t byte = -1) {
-  json e = {{"code", code}, {"message", message}};
+  json e = {{"code", code}, {"message", capped(message)}};
   e["table"] = table.empty() ? json(nullptr) : json(table);
   e["file"] = file.empty() ? json(nullptr) : json(file);
   e["line"] = line ? json(line) : json(nullptr);

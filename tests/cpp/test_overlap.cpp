@@ -263,3 +263,22 @@ TEST_CASE("ambiguous dates among unambiguous ones are left out by line; a column
   CHECK(g["error"]["line"] == 3);
   CHECK(g["error"]["message"].get<std::string>().find("2 of the 3 dates in column 2 \"order_date\" could be") == 0);
 }
+
+TEST_CASE("an error message quoting a huge column name is cut at 4 KiB on a character boundary", "[overlap][errors]") {
+  // 40,000 two-byte characters in one column name: the missing_column message lists the names.
+  std::string name;
+  for (int i = 0; i < 40000; ++i) name += "\xC3\xA9";  // é
+  Run run;
+  json f = run.load("x" + name + ",amount\n1,2\n", {{"name", "wide.csv"}});
+  REQUIRE_FALSE(f["ok"]);
+  CHECK(f["error"]["code"] == "missing_column");
+  CHECK(f["error"]["file"] == "wide.csv");
+  const std::string m = f["error"]["message"];
+  CHECK(m.size() <= 4096 + 3);
+  REQUIRE(m.size() > 3);
+  CHECK(m.substr(m.size() - 3) == "\xE2\x80\xA6");  // …
+  // Every character before the ellipsis is whole: é is C3 A9, so the cut never leaves a C3.
+  const std::string body = m.substr(0, m.size() - 3);
+  CHECK(static_cast<unsigned char>(body.back()) != 0xC3);
+  CHECK(m.find("\xEF\xBF\xBD") == std::string::npos);  // no U+FFFD from a cut character
+}
