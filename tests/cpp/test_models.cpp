@@ -167,6 +167,25 @@ TEST_CASE("compress: the whole-number (radix) path equals the general path", "[m
   }
 }
 
+TEST_CASE("compress: weeks and months made of whole days take the radix path and give the same tuples", "[models]") {
+  auto c = custlens::test::simulate_bg_nbd(5000, {0.3, 30, 0.8, 2.5}, 100, 400, 11, true);
+  BtydData days = models::compress(c.x.data(), c.t_x.data(), c.T.data(), c.x.size());
+  for (double unit : {7.0, 365.25 / 12}) {
+    INFO("unit " << unit);
+    std::vector<double> t_x(c.t_x), T(c.T);
+    for (auto& v : t_x) v /= unit;
+    for (auto& v : T) v /= unit;
+    BtydData scaled = models::compress(c.x.data(), t_x.data(), T.data(), c.x.size());
+    REQUIRE(scaled.size() == days.size());
+    for (size_t i = 0; i < days.size(); ++i) {
+      CHECK(scaled.x[i] == days.x[i]);
+      CHECK(scaled.t_x[i] == days.t_x[i] / unit);  // bit for bit: the value the caller made
+      CHECK(scaled.T[i] == days.T[i] / unit);
+      CHECK(scaled.weight[i] == days.weight[i]);
+    }
+  }
+}
+
 TEST_CASE("compress: invalid customers are refused, rounding is forgiven", "[models]") {
   auto one = [](double x, double tx, double T, double w = 1) {
     return models::compress(&x, &tx, &T, 1, &w);
