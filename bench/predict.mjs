@@ -8,17 +8,9 @@
 // the fits' evaluations, the verdict, and the ratio predict / (load + analyze).
 import { createReadStream, statSync } from 'node:fs';
 import { createEngine } from '../bindings/js/index.js';
+import { cliArgs } from './args.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
-};
-const file = args.find((a, i) => !a.startsWith('--') && (i === 0 || !args[i - 1].startsWith('--')));
-if (!file) {
-  process.stderr.write('usage: node bench/predict.mjs FILE.csv [--models bg_nbd,pareto_nbd] [--reps 3]\n');
-  process.exit(2);
-}
+const { file, opt } = cliArgs('node bench/predict.mjs FILE.csv [--models bg_nbd,pareto_nbd] [--reps 3]');
 const models = opt('--models', 'bg_nbd').split(',');
 const reps = Number(opt('--reps', 1));
 const s = (a, b) => Number(((b - a) / 1000).toFixed(3));

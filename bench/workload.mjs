@@ -19,16 +19,8 @@ const fs = await import('node:fs');
 const path = await import('node:path');
 const { createEngine } = await import('../bindings/js/index.js');
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
-};
-const file = args.find((a, i) => !a.startsWith('--') && (i === 0 || !args[i - 1].startsWith('--')));
-if (!file) {
-  process.stderr.write('usage: node bench/workload.mjs FILE.csv [--read stream|file|blob] [--chunk BYTES]\n');
-  process.exit(2);
-}
+const { cliArgs } = await import('./args.mjs');
+const { file, opt } = cliArgs('node bench/workload.mjs FILE.csv [--read stream|file|blob] [--chunk BYTES]');
 const readMode = opt('--read', 'stream');
 const chunkSize = Number(opt('--chunk', 1 << 20));
 
