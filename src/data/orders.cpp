@@ -1087,10 +1087,7 @@ void OrdersLoader::resolve_overlap() {
   auto take_refund = [&](uint32_t order, uint32_t from) {
     if (!keep_refund_ || t_.order_refund_file[from] == 0) return;
     uint16_t f = t_.order_refund_file[order];
-    if (f == 0 || later(file_index_, f - 1u)) {
-      t_.order_refunded[order] = t_.order_refunded[from];
-      t_.order_refund_file[order] = uint16_t(file_index_ + 1);
-    }
+    if (f == 0 || later(file_index_, f - 1u)) order_updates_.push_back({order, from, false});
   };
   std::vector<std::pair<const char*, uint32_t>> skips;  // (kind, line index), counted in line order
 
@@ -1167,9 +1164,7 @@ void OrdersLoader::resolve_overlap() {
       if (owner == Interner::kNone || later(file_index_, owner)) {
         // This export is later: its lines and fields are the order's.
         for (const auto& f : old_sales) replaced_earlier_.push_back(f.line);
-        if (keep_status_) t_.order_status[order] = t_.order_status[mine];
-        if (keep_currency_ && t_.order_currency[mine]) t_.order_currency[order] = t_.order_currency[mine];
-        t_.order_channel[order] = t_.order_channel[mine];
+        order_updates_.push_back({order, mine, true});  // its status, channel and currency
         take_refund(order, mine);
         if (owner != Interner::kNone) {
           ++report_.orders_replacing;
@@ -1196,6 +1191,18 @@ void OrdersLoader::resolve_overlap() {
 // The earlier files' lines that this file replaced, and their reports: only once this file
 // has loaded (nothing after this can fail, so a failed file leaves the earlier ones as they were).
 void OrdersLoader::apply_replacements() {
+  // Earlier orders take this file's fields (`from`: this file's order that joined them).
+  for (const OrderUpdate& u : order_updates_) {
+    if (u.fields) {
+      if (keep_status_) t_.order_status[u.order] = t_.order_status[u.from];
+      if (keep_currency_ && t_.order_currency[u.from]) t_.order_currency[u.order] = t_.order_currency[u.from];
+      t_.order_channel[u.order] = t_.order_channel[u.from];
+    } else {
+      t_.order_refunded[u.order] = t_.order_refunded[u.from];
+      t_.order_refund_file[u.order] = uint16_t(file_index_ + 1);
+    }
+  }
+  order_updates_ = {};
   std::sort(replaced_earlier_.begin(), replaced_earlier_.end());
   for (uint32_t i : replaced_earlier_) {
     t_.line_flags[i] |= kLineSkipped;

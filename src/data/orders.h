@@ -345,6 +345,11 @@ class OrdersLoader : public RowSink {
   std::vector<uint32_t> replaced_earlier_;  // line indexes
   std::vector<std::pair<uint32_t, uint32_t>> replaced_orders_;  // (earlier file, first line) per order it lost
   std::vector<uint32_t> replacing_owners_;  // the earlier file, per order this file lost to it
+  struct OrderUpdate {
+    uint32_t order, from;  // an earlier order, and this file's order whose values it takes
+    bool fields;           // status, channel, currency (else the refunded amount)
+  };
+  std::vector<OrderUpdate> order_updates_;
   int32_t last_day_ = INT32_MIN;
   uint64_t late_skipped_ = 0;  // stored lines skipped when the file ended (overlap)
   uint64_t late_rejected_ = 0;  // stored rows rejected when the file ended (date order)
