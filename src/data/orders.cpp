@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <tuple>
+#include <unordered_map>
 
 #include "blocks.h"
 #include "error.h"
@@ -1105,13 +1106,18 @@ void OrdersLoader::resolve_overlap() {
   bool any_without_id = false;
   for (uint32_t o = first; o < t_.orders() && !any_without_id; ++o) any_without_id = t_.order_key(o).empty();
   if (any_without_id) {
-    HashSet64 earlier;
+    // Each earlier row matches one row here: two equal purchases in both exports are two
+    // overlap duplicates, and a third equal one only here is a purchase.
+    std::unordered_map<uint64_t, uint32_t> earlier;  // row key -> rows not yet matched
     for (size_t i = 0; i < mark_lines_; ++i)
-      if (!(t_.line_flags[i] & kLineUnused) && t_.order_key(t_.order_of_line(i)).empty()) earlier.insert(row_key(i));
-    if (earlier.size())
+      if (!(t_.line_flags[i] & kLineUnused) && t_.order_key(t_.order_of_line(i)).empty()) ++earlier[row_key(i)];
+    if (!earlier.empty())
       for (size_t i = mark_lines_; i < t_.lines(); ++i) {
         uint32_t o = t_.order_of_line(i);
-        if ((t_.line_flags[i] & kLineUnused) || !t_.order_key(o).empty() || !earlier.contains(row_key(i))) continue;
+        if ((t_.line_flags[i] & kLineUnused) || !t_.order_key(o).empty()) continue;
+        auto it = earlier.find(row_key(i));
+        if (it == earlier.end() || it->second == 0) continue;
+        --it->second;
         skips.emplace_back(kOverlapDuplicate, uint32_t(i));
         order_dead_[o - first] = 1;
         any_order_dead_ = true;

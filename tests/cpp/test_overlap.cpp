@@ -130,6 +130,15 @@ TEST_CASE("identical rows with reordered columns are one row, with or without an
     CHECK(r["metrics"]["customers"]["value"] == 3);
   }
   {
+    Run run;  // each earlier row matches one: a third equal purchase, only in the later export, counts
+    REQUIRE(run.load("customer_id,order_date,amount\na,2024-01-01,10\na,2024-01-01,10\n")["ok"]);
+    json f = run.load("customer_id,order_date,amount\na,2024-01-01,10\na,2024-01-01,10\na,2024-01-01,10\n");
+    REQUIRE(f["ok"]);
+    CHECK(lines_of(f["file"], "skipped", kOverlap) == std::vector<uint64_t>{2, 3});
+    CHECK(f["file"]["rows_used"] == 1);
+    CHECK(metric(run.analyze(), "revenue") == Approx(30.0));
+  }
+  {
     Run run;  // order ids, a refund row in both exports, amounts written differently
     REQUIRE(run.load("order_id,customer_id,order_date,amount\n1,a,2024-01-01,10\n2,b,2024-01-02,20\n2,b,2024-01-09,-5\n")["ok"]);
     json f = run.load("customer_id;amount;order_id;order_date\nb;20,00;2;2024-01-02\nb;-5,00;2;2024-01-09\n"
