@@ -31,6 +31,21 @@ val feed_ptr(Engine& e, uintptr_t ptr, size_t size) {
   return utf8_view(e.feed(reinterpret_cast<const char*>(ptr), size));
 }
 
+// Histories from another engine's histories(), copied into the wasm heap by the JS side.
+val load_histories_ptr(Engine& e, uintptr_t ptr, size_t size) {
+  return utf8_view(e.load_histories(reinterpret_cast<const char*>(ptr), size));
+}
+
+// predict() telling `progress` (a JS function, or undefined) where the fits are.
+val predict_with_progress(Engine& e, const std::string& options, val progress) {
+  custlens::Progress report;
+  if (progress.typeOf().as<std::string>() == "function")
+    report = [&progress](const char* step, const char* model, double done) {
+      progress(std::string(step), std::string(model), done);
+    };
+  return utf8_view(e.predict(options, report));
+}
+
 // A view of one numeric per-customer column; the JS side copies it (.slice()) at once,
 // before any other call can move the heap.
 val customer_column(const Engine& e, const std::string& name) {
@@ -137,7 +152,9 @@ EMSCRIPTEN_BINDINGS(custlens) {
       .function("customerColumn", &customer_column)
       .function("customerIdBytes", &customer_id_bytes)
       .function("customersCsv", optional_override([](Engine& e) { return utf8_view(e.customers_csv()); }))
-      .function("predict", optional_override([](Engine& e, const std::string& options) { return utf8_view(e.predict(options)); }))
+      .function("predict", &predict_with_progress)
+      .function("histories", optional_override([](Engine& e) { return utf8_view(e.histories()); }))
+      .function("loadHistories", &load_histories_ptr)
       .function("predictionColumn", &prediction_column)
       .function("predictionIdBytes", &prediction_id_bytes)
       .function("reset", optional_override([](Engine& e) { return utf8_view(e.reset()); }));

@@ -218,6 +218,15 @@ export interface PredictOptions {
   top?: number;
   /** Fit on the analysed orders (default after analyze()) or on the btyd_summary table. */
   source?: 'orders' | 'btyd_summary';
+  /** Hears each step of the fits as it starts; `done` is the share of the work done before it, 0..1. */
+  onProgress?: (p: PredictProgress) => void;
+}
+
+export interface PredictProgress {
+  /** 'fit': a repeat-purchase model on all the data; 'spend': Gamma-Gamma; 'predict': every customer; 'holdout': the calibration fit and check. */
+  step: 'fit' | 'spend' | 'predict' | 'holdout';
+  model: ModelId | null;
+  done: number;
 }
 
 export interface ModelFit {
@@ -336,6 +345,10 @@ export interface Engine {
   predict(options?: PredictOptions): Future;
   /** The per-row predictions of the last predict(); throws CustlensError 'no_prediction' before it. */
   predictions(): Predictions;
+  /** The customers' purchase histories of the last analyze(), for another engine's loadHistories(); throws 'no_analysis' before it. */
+  histories(): Uint8Array;
+  /** Replaces every table with histories() from another engine of this version; predict() then works on them. Throws 'bad_histories'. */
+  loadHistories(bytes: Uint8Array | ArrayBuffer): void;
   reset(): void;
   close(): void;
 }

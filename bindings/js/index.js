@@ -662,10 +662,60 @@ class Engine {
    * Options: { model: 'bg_nbd' | 'mbg_nbd' | 'pareto_nbd' = 'bg_nbd', timeUnit: 'days' |
    * 'weeks' | 'months' = 'weeks', horizonMonths = 12, margin = 1, discountRate = 0.01 (a
    * month), calibrationEnd: 'auto' | 'none' | 'YYYY-MM-DD' = 'auto', top = 25, source:
-   * 'orders' | 'btyd_summary' }. The orders source needs analyze() first.
+   * 'orders' | 'btyd_summary', onProgress({ step, model, done }) }. The orders source needs
+   * analyze() (or loadHistories()) first. onProgress hears each step as it starts: step
+   * 'fit' (a repeat-purchase model on all the data, `model` names it), 'spend' (Gamma-Gamma),
+   * 'predict' (every customer's predictions) or 'holdout' (the calibration fit and its check);
+   * `done` is the share of the work done before it, 0..1.
    */
   predict(options = {}) {
-    return unwrap(this.#e.predict(JSON.stringify(options))).future;
+    const { onProgress, ...engineOptions } = options;
+    // A callback that throws must not unwind through the engine: its error is rethrown after.
+    let thrown = null;
+    const progress = typeof onProgress === 'function'
+      ? (step, model, done) => {
+        if (thrown) return;
+        try {
+          onProgress({ step, model: model || null, done });
+        } catch (err) {
+          thrown = { err };
+        }
+      }
+      : undefined;
+    const future = unwrap(this.#e.predict(JSON.stringify(engineOptions), progress)).future;
+    if (thrown) throw thrown.err;
+    return future;
+  }
+
+  /**
+   * The customers' purchase histories of the last analyze(), as bytes: everything predict()
+   * needs and no more (each customer's id, purchase days with their value, returns, orders
+   * and total spend). Another engine of this version fits the models on them after
+   * loadHistories() — in another worker, apart from the files. Not a file format to keep.
+   */
+  histories() {
+    const bytes = this.#e.histories();
+    // A failure comes back as the engine's error JSON; the histories start with `CLHIST`.
+    if (bytes[0] === 0x7b) unwrap(bytes); // '{'
+    return bytes.slice();
+  }
+
+  /**
+   * Replaces every table this engine holds with histories() from another engine: predict()
+   * then gives what it gives on the analysis they came from; analyze() needs files again.
+   */
+  loadHistories(bytes) {
+    this.#settleCustomers();
+    const b = toBytes(bytes);
+    if (!b) throw new TypeError('loadHistories: expected bytes (Uint8Array or ArrayBuffer)');
+    const ptr = this.#m._malloc(Math.max(1, b.length));
+    try {
+      this.#m.HEAPU8.set(b, ptr);
+      unwrap(this.#e.loadHistories(ptr, b.length));
+    } finally {
+      this.#m._free(ptr);
+    }
+    this.#loaded.clear();
   }
 
   /**

@@ -250,6 +250,7 @@ std::string Engine::begin_load(const std::string& table, const std::string& opti
     loading_file_ = name;
     OrderLoadOptions o = load_options(j);
     future_.reset();
+    histories_.reset();  // files replace histories (load_histories)
     if (table == "btyd_summary") {  // the reading options, and the time unit of t_x and T
       summary_unit_given_ = has(j, "timeUnit", json::value_t::string, "\"days\", \"weeks\" or \"months\"");
       summary_unit_ = summary_unit_given_ ? time_unit_option(j["timeUnit"], "timeUnit") : TimeUnit::weeks;
@@ -338,6 +339,9 @@ std::string Engine::analyze(const std::string& options_json) {
   return guarded([&] {
     if (loader_ || customers_loader_ || summary_loader_)
       throw InputError("load_in_progress", "A load is still in progress: end it first");
+    if (histories_)
+      throw InputError("no_orders", "This engine holds customer histories only (loadHistories): predict() fits the "
+                                    "models on them; analyze() needs the files");
     if (orders_.files.empty() && customers_.files.empty())
       throw InputError("no_orders", summaries_.files.empty() ? "Load an orders file (or a customers file) first"
                                                             : "A btyd_summary table alone has no orders to analyze: "
@@ -356,31 +360,33 @@ std::string Engine::analyze(const std::string& options_json) {
   });
 }
 
-std::string Engine::predict(const std::string& options_json) {
+std::string Engine::predict(const std::string& options_json, const Progress& progress) {
   return guarded([&] {
     if (loader_ || customers_loader_ || summary_loader_)
       throw InputError("load_in_progress", "A load is still in progress: end it first");
     std::string source;
     PredictOptions o = predict_options(parse_options(options_json), source);
-    if (source.empty()) source = last_ || summaries_.files.empty() ? "orders" : "btyd_summary";
+    if (source.empty()) source = last_ || histories_ || summaries_.files.empty() ? "orders" : "btyd_summary";
     future_.reset();
+    // The orders' analysis, or histories loaded from one.
+    const Analysis* base = histories_ ? &histories_->analysis : last_ ? &*last_ : nullptr;
     if (source == "orders") {
-      if (orders_.files.empty())
+      if (orders_.files.empty() && !histories_)
         throw InputError("no_orders", "The models need an orders file with a customer column, or a btyd_summary file");
-      if (!last_) throw InputError("no_analysis", "Run analyze() first: the models use its customers");
-      if (o.split == PredictOptions::Split::day && (o.calibration_end < last_->first_date || o.calibration_end >= last_->as_of))
-        throw InputError("bad_options", "calibrationEnd must lie from the first date " + format_day(last_->first_date) +
-                                            " to the day before as_of " + format_day(last_->as_of));
-      future_ = custlens::predict(*last_, o);
+      if (!base) throw InputError("no_analysis", "Run analyze() first: the models use its customers");
+      if (o.split == PredictOptions::Split::day && (o.calibration_end < base->first_date || o.calibration_end >= base->as_of))
+        throw InputError("bad_options", "calibrationEnd must lie from the first date " + format_day(base->first_date) +
+                                            " to the day before as_of " + format_day(base->as_of));
+      future_ = custlens::predict(*base, o, progress);
     } else {
       if (summaries_.files.empty()) throw InputError("no_summary", "Load a btyd_summary file first");
       o.summary_unit = TimeUnit::days;  // the table keeps days (end_load converts)
-      future_ = custlens::predict(summaries_, o);
+      future_ = custlens::predict(summaries_, o, progress);
     }
     const FutureValue& f = *future_;
     auto details = [&](nlohmann::ordered_json& r, uint32_t i) {
       if (f.source == "orders") {
-        const CustomerColumns& c = last_->customers;
+        const CustomerColumns& c = base->customers;
         r["orders"] = c.orders[i];
         r["total_spend"] = c.total_spend[i];
         r["last_purchase"] = format_day(c.last_purchase[i]);
@@ -397,9 +403,30 @@ std::string Engine::predict(const std::string& options_json) {
 
 std::string Engine::prediction_row_id(uint32_t i) const {
   if (!future_) return "";
-  if (future_->source == "orders") return std::string(orders_.customer_name(last_->customers.ids[i]));
+  if (future_->source == "orders")
+    return histories_ ? std::string(histories_->name(i)) : std::string(orders_.customer_name(last_->customers.ids[i]));
   std::string id(summaries_.name(i));
   return id.empty() ? "row " + std::to_string(i + 1) : id;
+}
+
+std::string Engine::histories() {
+  if (!last_ && !histories_) return fail("no_analysis", "Run analyze() first: the histories are its customers'");
+  // Guarded: two million customers' histories are a hundred megabytes.
+  return guarded([&] {
+    if (histories_) return encode_histories(histories_->analysis, [&](uint32_t i) { return histories_->name(i); });
+    return encode_histories(*last_, [&](uint32_t i) { return orders_.customer_name(last_->customers.ids[i]); });
+  });
+}
+
+std::string Engine::load_histories(const char* data, size_t size) {
+  return guarded([&] {
+    if (loader_ || customers_loader_ || summary_loader_)
+      throw InputError("load_in_progress", "A load is still in progress: end it first");
+    Histories h = decode_histories(data, size);
+    reset();
+    histories_ = std::move(h);
+    return ok();
+  });
 }
 
 std::string Engine::predictions_json() const {
@@ -457,6 +484,7 @@ std::string Engine::reset() {
   customers_ = CustomersTable();
   summaries_ = BtydSummaryTable();
   last_.reset();
+  histories_.reset();
   future_.reset();
   return ok();
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "api/histories.h"
 #include "data/btyd_summary.h"
 #include "data/customers.h"
 #include "data/orders.h"
@@ -38,8 +39,16 @@ class Engine {
   /// {"ok": true, "future": {...}}. Options: {"model": "bg_nbd"|"mbg_nbd"|"pareto_nbd",
   /// "timeUnit": "days"|"weeks"|"months", "horizonMonths": 12, "margin": 1,
   /// "discountRate": 0.01, "calibrationEnd": "auto"|"none"|"YYYY-MM-DD", "top": 25,
-  /// "source": "orders"|"btyd_summary"}. The orders source needs analyze() first.
-  std::string predict(const std::string& options_json);
+  /// "source": "orders"|"btyd_summary"}. The orders source needs analyze() (or
+  /// load_histories()) first. `progress`, when set, hears where the fits are.
+  std::string predict(const std::string& options_json, const Progress& progress = {});
+  /// The customers' purchase histories of the last analysis (api/histories.h): what
+  /// predict() needs, for an engine elsewhere to fit the models on. Failures (no analysis)
+  /// are the usual error JSON, told apart by its `{` (the histories start with `CLHIST`).
+  std::string histories();
+  /// Replaces everything this engine holds with histories from histories(): predict() then
+  /// fits and predicts on them as on the analysis they came from; analyze() needs files.
+  std::string load_histories(const char* data, size_t size);
   /// The per-row predictions of the last predict() as JSON columns.
   std::string predictions_json() const;
   /// The per-customer table of the last analysis as JSON columns.
@@ -76,6 +85,7 @@ class Engine {
   std::optional<FutureValue> future_;
   std::string loading_table_, loading_file_;
   std::optional<Analysis> last_;
+  std::optional<Histories> histories_;  // load_histories(): instead of files and last_
   bool failed_ = false;  // the last guarded call threw
 };
 

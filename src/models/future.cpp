@@ -639,13 +639,15 @@ std::string why_not(Model m, const models::Fit& fit, const StoppedBuyers& s) {
 // Fits the requested model; when it does not hold, retries it from more starting points and
 // then tries the other models, in a fixed order. The first that holds gives the predictions;
 // when none does, the requested one does, with the verdict does_not_fit.
-void choose_model(FutureValue& f) {
+// The fits take most of a predict(): the models tried share `[0, share)` of the progress.
+void choose_model(FutureValue& f, const Progress& progress, double share) {
   const Model requested = f.options.model;
   f.requested_model = requested;
   std::vector<Model> order{requested};
   for (Model m : {Model::bg_nbd, Model::pareto_nbd, Model::mbg_nbd})
     if (m != requested) order.push_back(m);
   for (Model m : order) {
+    if (progress) progress("fit", models::model_id(m), share * double(f.attempts.size()) / double(order.size()));
     FitAttempt at;
     at.model = m;
     at.fit = models::fit(m, f.data_summary);
@@ -808,7 +810,7 @@ void add_fit_warnings(FutureValue& f) {
 
 }  // namespace
 
-FutureValue predict(const Analysis& a, const PredictOptions& o) {
+FutureValue predict(const Analysis& a, const PredictOptions& o, const Progress& progress) {
   check_options(o);
   FutureValue f;
   f.source = "orders";
@@ -830,11 +832,14 @@ FutureValue predict(const Analysis& a, const PredictOptions& o) {
   f.data_summary = models::compress(x.data(), t_x.data(), T.data(), n);
   f.stopped.lapse_days = a.options.lapse_days;
   find_stopped(f.stopped, x, t_x, T, {}, u);
-  choose_model(f);
+  choose_model(f, progress, 0.5);
+  if (progress) progress("spend", "", 0.5);
   fit_spend(f, x, m, {});
   f.t_x = t_x, f.T = T;
+  if (progress) progress("predict", "", 0.6);
   predict_rows(f, x, t_x, T);
   add_metrics(f);
+  if (progress && o.split != PredictOptions::Split::none) progress("holdout", models::model_id(f.options.model), 0.7);
   holdout_check(f, a);
   // The holdout tests the calibration fit; the predictions come from the fit on all the
   // data. When that one did not converge, the predictions are not to be trusted either.
@@ -850,7 +855,7 @@ FutureValue predict(const Analysis& a, const PredictOptions& o) {
   return f;
 }
 
-FutureValue predict(const BtydSummaryTable& t, const PredictOptions& o) {
+FutureValue predict(const BtydSummaryTable& t, const PredictOptions& o, const Progress& progress) {
   check_options(o);
   FutureValue f;
   f.source = "btyd_summary";
@@ -863,7 +868,8 @@ FutureValue predict(const BtydSummaryTable& t, const PredictOptions& o) {
   f.weight = t.weight;
   f.data_summary = models::compress(t.frequency.data(), t_x.data(), T.data(), n, t.weight.data());
   find_stopped(f.stopped, t.frequency, t_x, T, t.weight, time_unit_days(o.unit));
-  choose_model(f);
+  choose_model(f, progress, 0.8);
+  if (progress) progress("spend", "", 0.8);
   if (t.any_monetary_column) {
     std::vector<double> m(t.monetary);
     for (double& v : m)
@@ -873,6 +879,7 @@ FutureValue predict(const BtydSummaryTable& t, const PredictOptions& o) {
     f.expected_order_value.assign(n, kNaN);
     f.spend_reason = "the btyd_summary table has no btyd_monetary column";
   }
+  if (progress) progress("predict", "", 0.9);
   predict_rows(f, t.frequency, t_x, T);
   add_metrics(f);
   f.holdout.reason = "a btyd_summary table has no purchase dates to split: the holdout check needs the orders";

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -148,9 +149,15 @@ struct FutureValue {
   std::vector<Notice> warnings;
 };
 
+/// Where a predict() is, for a progress bar: the step ("fit": a repeat-purchase model on all
+/// the data; "spend": the Gamma-Gamma model; "predict": every customer's predictions;
+/// "holdout": the calibration fit and its check), the model being fitted ("" outside "fit"
+/// and "holdout"), and the share of the work done before this step, 0..1.
+using Progress = std::function<void(const char* step, const char* model, double done)>;
+
 /// Fits and predicts from an analysis of the orders (its customers and purchase days).
-FutureValue predict(const Analysis& a, const PredictOptions& o);
+FutureValue predict(const Analysis& a, const PredictOptions& o, const Progress& progress = {});
 /// Fits and predicts from a btyd_summary table (no holdout check, no churn risk).
-FutureValue predict(const BtydSummaryTable& t, const PredictOptions& o);
+FutureValue predict(const BtydSummaryTable& t, const PredictOptions& o, const Progress& progress = {});
 
 }  // namespace custlens
