@@ -1,5 +1,7 @@
-// The page: files in, indicators out. The engine runs in a worker (worker.js); this module
-// only sends it files and options and renders what comes back. Every value that comes from
+// The page: files in, indicators out. The engine runs in a worker (worker.js), the models in
+// another (models.js), fed the customers' purchase histories the first one makes, so the
+// analysis shows, and stays usable, while the models fit; this module only sends them files
+// and options and renders what comes back. Every value that comes from
 // a file is put in the page as text (textContent, never innerHTML), and chart tooltips use
 // ECharts' rich-text mode, which builds no HTML.
 import { LANGS, defaultLang, makeI18n } from './i18n.js';
@@ -67,6 +69,8 @@ const state = {
   page: 0,
   order: null,        // customer row order for the current sort
   busy: false,
+  fitting: null,      // the fit running: { step, model, done }, or null
+  fitCancelled: false,
 };
 
 // ---------------------------------------------------------------------------
@@ -112,6 +116,92 @@ function cancel() {
   startWorker();
 }
 
+// The models' worker: one fit at a time. Cancelling terminates it (the analysis, in the
+// engine's worker, stays); the next fit starts a new one and sends it the histories again.
+const models = { worker: null, loaded: false, pending: null, nextId: 1, token: 0 };
+
+function startModels() {
+  models.worker = new Worker(new URL('./models.js', import.meta.url), { type: 'module' });
+  models.loaded = false;
+  models.worker.onmessage = ({ data }) => {
+    const p = models.pending;
+    if (!p || data.id !== p.id) return;
+    if (data.type === 'progress') {
+      p.onProgress?.(data);
+      return;
+    }
+    models.pending = null;
+    if (data.type === 'error') p.reject(Object.assign(new Error(data.error.message), { detail: data.error }));
+    else p.resolve(data);
+  };
+  models.worker.onerror = (e) => {
+    models.pending?.reject(new Error(e.message || 'models worker error'));
+    models.pending = null;
+  };
+}
+
+function modelsRequest(msg, transfer, onProgress) {
+  const id = models.nextId++;
+  return new Promise((resolve, reject) => {
+    models.pending = { id, resolve, reject, onProgress };
+    models.worker.postMessage({ ...msg, id }, transfer);
+  });
+}
+
+// Stops the fit running, if any: its worker goes, with the histories it held.
+function stopModels() {
+  ++models.token;
+  if (!models.pending) return false;
+  models.worker.terminate();
+  models.pending.reject(Object.assign(new Error('cancelled'), { cancelled: true }));
+  models.pending = null;
+  startModels();
+  return true;
+}
+
+// Fits the models for the analysis shown: on `histories` when a new analysis brought them,
+// else on those the models' worker holds (or asks the engine's worker for them again).
+async function fitModels(histories = null, historiesError = null) {
+  stopModels();
+  const token = models.token;
+  state.fitCancelled = false;
+  setFitting({ step: 'start', model: null, done: 0 });
+  try {
+    if (historiesError) throw Object.assign(new Error(historiesError.message), { detail: historiesError });
+    if (!histories && !models.loaded) {
+      const res = await request({ type: 'histories' });
+      if (token !== models.token) return;
+      if (res.historiesError) throw Object.assign(new Error(res.historiesError.message), { detail: res.historiesError });
+      histories = res.histories;
+    }
+    const res = await modelsRequest({ histories, predict: predictOptions() }, histories ? [histories] : [], (p) => {
+      if (token === models.token) setFitting(p);
+    });
+    if (histories) models.loaded = true;
+    if (token !== models.token) return;
+    setFuture(res);
+  } catch (err) {
+    if (token !== models.token) return;
+    if (err.cancelled) {
+      state.fitCancelled = true;
+    } else {
+      setFuture({ future: null, futureError: err.detail ?? { message: err.message } });
+    }
+  }
+  setFitting(null);
+  renderFuture();
+  renderCustomers();
+  // The models, their failure or the reason they did not run are on the page (not a cancel).
+  if (!state.fitCancelled) document.body.dataset.modelsReady = String(Date.now());
+}
+
+function cancelFit() {
+  if (!stopModels()) return;
+  state.fitCancelled = true;
+  setFitting(null);
+  renderFuture();
+}
+
 function analyzeOptions() {
   const o = { period: state.period, lapseDays: state.lapseDays, includeStatuses: [...state.include], excludeStatuses: [...state.exclude] };
   if (state.asOf) o.asOf = state.asOf;
@@ -134,7 +224,7 @@ async function run(files, { sample = false } = {}) {
   setBusy(true);
   showError(null);
   try {
-    const res = await request({ type: 'load', files, analyze: analyzeOptions(), predict: predictOptions() }, (p) => {
+    const res = await request({ type: 'load', files, analyze: analyzeOptions() }, (p) => {
       $('progress').value = p.fraction;
       $('status').textContent = t('loading', { file: visible(p.file), index: p.index + 1, count: p.count });
     });
@@ -162,9 +252,11 @@ async function run(files, { sample = false } = {}) {
 
 async function reanalyze() {
   if (engineStale) return run(state.files, { sample: state.sample });
+  // The fit running is for the analysis being replaced: it goes, and starts again after.
+  if (stopModels()) setFitting(null);
   setBusy(true);
   try {
-    show(await request({ type: 'analyze', analyze: analyzeOptions(), predict: predictOptions() }));
+    show(await request({ type: 'analyze', analyze: analyzeOptions() }));
   } catch (err) {
     if (!err.cancelled) showError(err.message);
   } finally {
@@ -172,23 +264,28 @@ async function reanalyze() {
   }
 }
 
-// Only the models again: the analysis and everything else on the page stand.
-async function repredict() {
+// Only the models again: the analysis and everything else on the page stand (aria-busy
+// stays false; data-models-ready changes when they show).
+function repredict() {
   if (!state.report) return;
   if (engineStale) return run(state.files, { sample: state.sample });
-  setBusy(true);
-  try {
-    const res = await request({ type: 'predict', predict: predictOptions() });
-    setFuture(res);
-    renderFuture();
-    renderCustomers();
-    $('status').textContent = state.readyText;
-    document.body.dataset.ready = String(Date.now());
-  } catch (err) {
-    if (!err.cancelled) showError(err.message);
-  } finally {
-    setBusy(false);
+  fitModels();
+}
+
+// Where the fit is, in the Future value section (which is busy while it runs, the page not).
+function setFitting(p) {
+  state.fitting = p;
+  const i = state.i18n;
+  $('future-section').setAttribute('aria-busy', p ? 'true' : 'false');
+  $('future-section').classList.toggle('fitting', !!p);
+  $('future-progress-box').hidden = !p;
+  if (p) {
+    $('future-progress').value = p.done;
+    $('future-progress-text').textContent = p.step === 'start' ? i.t('fitStart')
+      : i.t(`fitStep_${p.step}`, { model: p.model ? i.t(`model_${p.model}`) : '' });
   }
+  $('future-cancelled').hidden = !state.fitCancelled || !!p;
+  $('future-cancelled').textContent = i.t(state.future ? 'fitCancelledKept' : 'fitCancelled');
 }
 
 // The future and its per-customer columns (rows of customers(), or none when predict failed).
@@ -225,7 +322,10 @@ function show(res) {
   state.customers = res.customers;
   state.order = null;
   state.page = 0;
-  setFuture(res);
+  // The models of the analysis replaced no longer hold: they come for this one.
+  stopModels();
+  setFuture({ future: null, futureError: null });
+  state.fitCancelled = false;
   render();
   const rows = state.fileReports.reduce((a, f) => a + f.rows_read, 0);
   const transcoded = state.fileReports.filter((f) => /detected|chosen/.test(f.format?.encoding ?? ''));
@@ -235,6 +335,7 @@ function show(res) {
   }) + transcoded.map((f) => ' ' + state.i18n.t('encodingNote', { file: visible(f.name), encoding: f.format.encoding })).join('');
   $('status').textContent = state.readyText;
   document.body.dataset.ready = String(Date.now());
+  fitModels(res.histories ?? null, res.historiesError ?? (res.histories ? null : { message: 'no histories' }));
 }
 
 // ---------------------------------------------------------------------------
@@ -626,6 +727,7 @@ function renderFuture() {
   $('future-horizon').value = state.horizonMonths;
   $('future-margin').value = state.marginPercent;
   $('future-discount').value = state.discountPercent;
+  setFitting(state.fitting);
   const err = state.futureError;
   $('future-error').hidden = !err;
   $('future-error').textContent = err ? i.t('futureFailed', { message: err.message }) : '';
@@ -1034,6 +1136,7 @@ function filesFrom(list) {
 
 function init() {
   startWorker();
+  startModels();
   setLang(defaultLang(navigator.languages));
   $('lang').addEventListener('change', (e) => setLang(e.target.value));
   $('files').addEventListener('change', (e) => {
@@ -1052,6 +1155,7 @@ function init() {
     if (e.dataTransfer.files.length) run(filesFrom(e.dataTransfer.files));
   });
   $('cancel').addEventListener('click', cancel);
+  $('future-cancel').addEventListener('click', cancelFit);
   $('download').addEventListener('click', download);
   for (const r of document.querySelectorAll('input[name=period]'))
     r.addEventListener('change', (e) => {

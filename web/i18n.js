@@ -156,6 +156,14 @@ const en = {
   futureDiscount: 'Monthly discount rate (%)',
   apply: 'Apply',
   futureFailed: 'No prediction: {message}',
+  fitStart: 'Fitting the models…',
+  fitStep_fit: 'Fitting {model} on every customer…',
+  fitStep_spend: 'Fitting the spend model (Gamma-Gamma)…',
+  fitStep_predict: 'Predicting each customer…',
+  fitStep_holdout: 'Checking {model} against the held-back half of the data…',
+  cancelFit: 'Stop the fit',
+  fitCancelled: 'Fit stopped. The analysis stands; Apply fits the models again.',
+  fitCancelledKept: 'Fit stopped: the numbers below are from the last fit that finished, with its options. Apply fits the models again.',
   modelUsed: 'Model',
   verdict: 'Does the model fit?',
   verdict_trustworthy: 'trustworthy',
@@ -399,6 +407,14 @@ const zh = {
   futureDiscount: '月贴现率（%）',
   apply: '应用',
   futureFailed: '无法预测：{message}',
+  fitStart: '正在拟合模型…',
+  fitStep_fit: '正在用全部客户拟合 {model}…',
+  fitStep_spend: '正在拟合消费金额模型（Gamma-Gamma）…',
+  fitStep_predict: '正在预测每位客户…',
+  fitStep_holdout: '正在用保留的后半段数据检验 {model}…',
+  cancelFit: '停止拟合',
+  fitCancelled: '已停止拟合。分析结果仍然有效；点击“应用”可重新拟合模型。',
+  fitCancelledKept: '已停止拟合：下方数字来自上一次完成的拟合及其选项。点击“应用”可重新拟合模型。',
   modelUsed: '模型',
   verdict: '模型是否适用',
   verdict_trustworthy: '可信',
@@ -581,7 +597,7 @@ export const STAGES = {
   'zh-CN': { lapsed: '已失效', new: '新客户', reactivated: '回流', at_risk: '有流失风险', active: '活跃' },
 };
 
-const TABLES = { en, 'zh-CN': zh };
+export const TABLES = { en, 'zh-CN': zh };
 
 /** The language to start in: the browser's, if it is Chinese, else English. */
 export function defaultLang(navLangs) {

@@ -1,7 +1,9 @@
 // The engine's thread. The page sends files and options; this worker loads them chunk by
 // chunk (File.slice) into the WebAssembly engine, reports progress, and answers with the
-// report, the future-value prediction and the per-customer columns. It makes no request
-// except for the engine's own .wasm beside it. Cancelling is the page terminating this worker.
+// report, the per-customer columns and the customers' purchase histories, which the page
+// hands to the models' own worker (models.js): a fit never holds up this one. It makes no
+// request except for the engine's own .wasm beside it. Cancelling is the page terminating
+// this worker.
 import { createEngine, CustlensError } from './custlens/bindings/js/index.js';
 
 let enginePromise = null;
@@ -34,34 +36,22 @@ function customerColumns(e) {
   return { cols, transfer };
 }
 
-// The per-customer predictions the page's customer table shows (rows of customers()).
-const PREDICTION_COLUMNS = ['p_alive', 'clv_predicted', 'expected_purchases', 'churn_risk'];
-
-// predict() after analyze(): its failure (no customer column, a model that cannot be fitted)
-// is the Future value section's to show, not the whole analysis's.
-function prediction(e, predictOptions) {
+// The customers' purchase histories, for the models' worker (transferred, not copied).
+function histories(e) {
   try {
-    const future = e.predict(predictOptions ?? {});
-    const p = e.predictions();
-    const predictions = { count: p.count };
-    const transfer = [];
-    for (const name of PREDICTION_COLUMNS) {
-      if (!p[name]) continue;
-      predictions[name] = p[name];
-      transfer.push(p[name].buffer);
-    }
-    return { future, futureError: null, predictions, transfer };
+    const h = e.histories();
+    return { histories: h.buffer, historiesError: null };
   } catch (err) {
-    return { future: null, futureError: errorOf(err, null), predictions: null, transfer: [] };
+    return { histories: null, historiesError: errorOf(err, null) };
   }
 }
 
-function answer(id, e, analyzeOptions, predictOptions, files) {
+function answer(id, e, analyzeOptions, files) {
   const report = e.analyze(analyzeOptions);
   const { cols, transfer } = customerColumns(e);
-  const { future, futureError, predictions, transfer: more } = prediction(e, predictOptions);
-  self.postMessage({ id, type: 'result', report, files, customers: cols, future, futureError, predictions },
-    [...transfer, ...more]);
+  const h = histories(e);
+  self.postMessage({ id, type: 'result', report, files, customers: cols, ...h },
+    h.histories ? [...transfer, h.histories] : transfer);
 }
 
 self.onmessage = async ({ data: msg }) => {
@@ -102,13 +92,13 @@ self.onmessage = async ({ data: msg }) => {
         files.push(report);
       }
       current = null;
-      answer(id, e, msg.analyze, msg.predict, files);
+      answer(id, e, msg.analyze, files);
     } else if (msg.type === 'analyze') {
-      answer(id, e, msg.analyze, msg.predict, null);
-    } else if (msg.type === 'predict') {
-      // Only the models again (their options changed): the analysis stands.
-      const { future, futureError, predictions, transfer } = prediction(e, msg.predict);
-      self.postMessage({ id, type: 'future', future, futureError, predictions }, transfer);
+      answer(id, e, msg.analyze, null);
+    } else if (msg.type === 'histories') {
+      // Again, for a models worker that lost them (a cancelled fit).
+      const h = histories(e);
+      self.postMessage({ id, type: 'histories', ...h }, h.histories ? [h.histories] : []);
     } else if (msg.type === 'export') {
       self.postMessage({ id, type: 'export', csv: e.customersCsv() });
     }

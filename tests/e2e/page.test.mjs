@@ -53,14 +53,18 @@ async function shownParams(fit = 'model') {
   return page.$$eval(`#future-fit table[data-fit="${fit}"] tr[data-param]`,
     (rows) => Object.fromEntries(rows.map((r) => [r.dataset.param, r.dataset.value === '' ? null : Number(r.dataset.value)])));
 }
+// A models-only rerun: only data-models-ready changes, and the page is never busy meanwhile.
 async function applyFuture({ model, horizon, margin, discount } = {}) {
-  const stamp = await readyStamp();
+  const ready = await readyStamp();
+  const stamp = await modelsStamp();
   if (model) await page.locator('#future-model').selectOption(model);
   if (horizon !== undefined) await page.locator('#future-horizon').fill(String(horizon));
   if (margin !== undefined) await page.locator('#future-margin').fill(String(margin));
   if (discount !== undefined) await page.locator('#future-discount').fill(String(discount));
   await page.locator('#future-apply').click();
-  await waitReady(stamp);
+  assert.equal(await page.evaluate(() => document.body.getAttribute('aria-busy')), 'false');
+  await waitModels(stamp);
+  assert.equal(await readyStamp(), ready);
 }
 
 async function cardValue(id) {
@@ -72,6 +76,14 @@ async function waitReady(previous) {
     document.body.getAttribute('aria-busy') === 'false', previous ?? '', { timeout: 120_000 });
 }
 const readyStamp = () => page.evaluate(() => document.body.dataset.ready ?? '');
+
+// The models come after the analysis, from their own worker: tests that read them wait for
+// data-models-ready to change (with the models, their failure, or why they did not run).
+async function waitModels(previous, p = page) {
+  await p.waitForFunction((prev) => (document.body.dataset.modelsReady ?? '') !== prev &&
+    !document.getElementById('future-section').classList.contains('fitting'), previous ?? '', { timeout: 120_000 });
+}
+const modelsStamp = (p = page) => p.evaluate(() => document.body.dataset.modelsReady ?? '');
 
 before(async () => {
   execFileSync(process.execPath, [join(root, 'scripts', 'build-site.mjs'), site], { stdio: 'ignore' });
@@ -101,6 +113,7 @@ before(async () => {
   });
   await page.goto(base);
   await waitReady();
+  await waitModels();
 });
 
 after(async () => {
@@ -142,11 +155,13 @@ test('customer flow: charts, a formula on focus, and the lapse window recomputes
   assert.equal(Number(await cardValue('lapsed_customer_share')), want.metrics.lapsed_customer_share.value);
   const stages = await page.locator('#lifecycle-table').textContent();
   assert.match(stages, /Lapsed/);
-  // Back to the default window for the tests that follow.
+  // Back to the default window for the tests that follow (whose models refit for it).
   const again = await readyStamp();
+  const models = await modelsStamp();
   await page.locator('#lapse-days').fill('180');
   await page.locator('#flow-apply').click();
   await waitReady(again);
+  await waitModels(models);
 });
 
 test('future value: the sample\'s model, verdict, charts and numbers equal the package\'s', async () => {
@@ -253,13 +268,92 @@ test('future value: Pareto/NBD applied re-runs only the model; it does not fit t
   assert.equal(await page.locator('#future-verdict').getAttribute('data-model'), 'bg_nbd');
 });
 
+// A models worker whose every fit first holds its thread for 6 s, as a long fit on a large
+// file does: the real worker (models.js?real), its message handler wrapped.
+const HELD_MODELS = `import './models.js?real';
+const handler = self.onmessage;
+self.onmessage = (ev) => { const end = Date.now() + 6000; while (Date.now() < end); handler(ev); };
+`;
+
+test('the models fit in their own worker: the analysis is ready and usable meanwhile; a fit reports progress, stops, and refits after a re-analysis', async () => {
+  const ctx = await browser.newContext({ locale: 'en-US', acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  ctx.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(base) && !u.startsWith('blob:') && !u.startsWith('data:')) foreign.push(u);
+  });
+  await ctx.route((u) => u.pathname.endsWith('/models.js') && !u.search,
+    (r) => r.fulfill({ contentType: 'text/javascript', body: HELD_MODELS }));
+  const p = await ctx.newPage();
+  p.on('pageerror', (e) => errors.push(e.message));
+  p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  const want = await packageFuture(join(site, 'sample', 'orders.csv'));
+  await p.goto(base);
+  await p.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60_000 });
+  // The analysis shows, the page is not busy; the models are on their way, in their section.
+  const body = () => p.evaluate(() => ({ busy: document.body.getAttribute('aria-busy'), models: document.body.dataset.modelsReady ?? '',
+    section: document.getElementById('future-section').getAttribute('aria-busy') }));
+  assert.deepEqual(await body(), { busy: 'false', models: '', section: 'true' });
+  assert.equal(Number(await p.locator('.card[data-metric="revenue"]').getAttribute('data-value')), want.report.metrics.revenue.value);
+  assert.ok(await p.locator('#future-progress-box').isVisible());
+  assert.equal(await p.locator('#future-progress-text').textContent(), 'Fitting the models…');
+  await p.evaluate(() => {
+    window.__steps = [];
+    const t = document.getElementById('future-progress-text');
+    new MutationObserver(() => window.__steps.push(t.textContent)).observe(t, { childList: true, characterData: true, subtree: true });
+  });
+  // The customer download starts at once while the models' thread is held.
+  const t0 = Date.now();
+  const [download] = await Promise.all([p.waitForEvent('download'), p.locator('#download').click()]);
+  const waited = Date.now() - t0;
+  assert.ok(waited < 1000, `download started after ${waited} ms`);
+  assert.match(readFileSync(await download.path(), 'utf8'), /^customer_id,/);
+  assert.ok(await p.locator('#future-progress-box').isVisible(), 'still fitting');
+  // Stopped: the analysis stands, the section says so, and no models result is announced.
+  await p.locator('#future-cancel').click();
+  assert.ok(await p.locator('#future-progress-box').isHidden());
+  assert.ok(await p.locator('#future-cancelled').isVisible());
+  assert.deepEqual(await body(), { busy: 'false', models: '', section: 'false' });
+  // Apply fits again, in a new worker given the histories again; the steps were shown.
+  await p.locator('#future-apply').click();
+  assert.equal(await p.evaluate(() => document.body.getAttribute('aria-busy')), 'false');
+  await waitModels('', p);
+  assert.ok(await p.locator('#future-cancelled').isHidden());
+  assert.equal(await p.locator('#future-verdict').getAttribute('data-verdict'), want.future.verdict);
+  assert.equal(Number(await p.locator('#future-section .card[data-metric="clv_predicted"]').getAttribute('data-value')),
+    want.future.metrics.clv_predicted.value);
+  const steps = await p.evaluate(() => window.__steps);
+  assert.ok(steps.includes('Fitting BG/NBD on every customer…'), steps.join(' | '));
+  assert.ok(steps.includes('Predicting each customer…'), steps.join(' | '));
+  assert.ok(steps.some((t) => /^Checking BG\/NBD against the held-back half/.test(t)), steps.join(' | '));
+  // A re-analysis during a fit stops it and fits once more after: one models result.
+  const ready = await p.evaluate(() => document.body.dataset.ready);
+  const models = await modelsStamp(p);
+  await p.evaluate(() => {
+    window.__modelResults = 0;
+    new MutationObserver(() => { window.__modelResults++; }).observe(document.body, { attributeFilter: ['data-models-ready'] });
+  });
+  await p.locator('#future-apply').click();
+  await p.locator('input[name=period][value=quarter]').check();
+  await p.waitForFunction((r) => document.body.dataset.ready !== r && document.body.getAttribute('aria-busy') === 'false', ready);
+  await waitModels(models, p);
+  assert.equal(await p.evaluate(() => window.__modelResults), 1);
+  assert.equal(await p.locator('#future-verdict').getAttribute('data-verdict'), want.future.verdict);
+  // The customer table has the new predictions as columns.
+  assert.match(await p.locator('#customer-table thead').textContent(), /P\(alive\)/);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test('future value: orders without customer ids say why in the section, and the rest of the page works', async () => {
   const file = join(work, 'no-customers.csv');
   writeFileSync(file, 'order_id,order_date,amount\n1,2024-01-05,10\n2,2024-02-06,20\n3,2024-03-07,30\n');
   const stamp = await readyStamp();
+  const models = await modelsStamp();
   await page.locator('#files').setInputFiles(file);
   await waitReady(stamp);
   assert.equal(Number(await cardValue('revenue')), 60);
+  await waitModels(models);
   assert.ok(await page.locator('#future-error').isVisible());
   assert.match(await page.locator('#future-error').textContent(), /No prediction: .*customer/);
   assert.ok(await page.locator('#future-body').isHidden());
@@ -268,8 +362,10 @@ test('future value: orders without customer ids say why in the section, and the 
   const once = join(work, 'one-time-buyers.csv');
   writeFileSync(once, 'order_id,customer_id,order_date,amount\n1,a,2024-01-05,10\n2,b,2024-01-06,20\n3,c,2024-03-07,30\n');
   const again = await readyStamp();
+  const modelsAgain = await modelsStamp();
   await page.locator('#files').setInputFiles(once);
   await waitReady(again);
+  await waitModels(modelsAgain);
   assert.ok(await page.locator('#future-error').isHidden());
   assert.match(await page.locator('#future-verdict').getAttribute('data-verdict'), /^(not_enough_data|none)$/);
   assert.equal(await futureCard('clv_predicted'), '');
@@ -281,6 +377,7 @@ test('future value: orders without customer ids say why in the section, and the 
 test('Online Retail (.csv.gz) dropped in: revenue, orders and customers equal the CLI', async () => {
   const want = cli(ONLINE_RETAIL);
   const stamp = await readyStamp();
+  const models = await modelsStamp();
   await page.locator('#files').setInputFiles(ONLINE_RETAIL);
   await waitReady(stamp);
   assert.ok(await page.locator('#sample-banner').isHidden());
@@ -292,6 +389,7 @@ test('Online Retail (.csv.gz) dropped in: revenue, orders and customers equal th
   assert.match(await page.locator('#guest-share').textContent(), /2,190/);
   // No model fits Online Retail (docs/models.md): the banner says so, the model's numbers stay
   // closed behind that warning, and the churn risk score does without P(alive).
+  await waitModels(models);
   assert.equal(await page.locator('#future-verdict').getAttribute('data-verdict'), 'does_not_fit');
   assert.match(await page.locator('#future-verdict').textContent(), /does not fit these data.*No model fits these data/s);
   for (const id of ['future-model-numbers', 'future-model-lists']) {
@@ -471,6 +569,7 @@ test('accessibility: axe-core finds no serious or critical violation, in either 
   const p = await ctx.newPage();
   await p.goto(base);
   await p.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60_000 });
+  await waitModels('', p);
   await p.addScriptTag({ path: join(root, 'node_modules', 'axe-core', 'axe.min.js') });
   // The Future value section, its details opened, is checked with the rest.
   assert.ok(await p.locator('#future-section').isVisible());
