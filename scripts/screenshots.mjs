@@ -20,7 +20,8 @@ const browser = await chromium.launch({
 for (const [locale, name] of [['en-US', 'page-en.png'], ['zh-CN', 'page-zh.png']]) {
   const page = await browser.newPage({ locale, viewport: { width: 1280, height: 1500 } });
   await page.goto(base);
-  await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60_000 });
+  // The analysis, then the models (their own worker): both on the page.
+  await page.waitForFunction(() => document.body.dataset.ready && document.body.dataset.modelsReady, null, { timeout: 60_000 });
   await page.locator('.card[data-metric="aov"]').focus(); // shows a formula, as hover would
   await page.screenshot({ path: join(out, name) });
   console.log(join(out, name));
