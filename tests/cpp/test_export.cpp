@@ -264,3 +264,23 @@ TEST_CASE("an analysis with no customers exports the header alone", "[export]") 
         "customer_id,first_purchase,last_purchase,orders,total_spend,mean_order_value,recency_days,"
         "r_score,f_score,m_score,segment,lifecycle,cohort,btyd_frequency,t_x,T,btyd_monetary,repeat_spend\r\n");
 }
+
+TEST_CASE("dates at both ends of the plausible range are written as the table has them", "[export]") {
+  // Labels are made once per day of the data's range (1970-2099 at most for orders).
+  Engine engine;
+  REQUIRE(json::parse(engine.begin_load("orders", "{}"))["ok"]);
+  const std::string csv = "customer_id,order_date,amount\na,1970-01-01,10\nb,2099-12-30,20\na,2099-12-31,5\n";
+  REQUIRE(json::parse(engine.feed(csv.data(), csv.size()))["ok"]);
+  REQUIRE(json::parse(engine.end_load())["ok"]);
+  REQUIRE(json::parse(engine.analyze("{}"))["ok"]);
+  const json table = json::parse(engine.customers_json())["columns"];
+  REQUIRE(table["first_purchase"] == json::array({"1970-01-01", "2099-12-30"}));
+  const Table back = read_back(engine.customers_csv());
+  REQUIRE(back.rows.size() == 2);
+  CHECK(back.rows[0][1] == "1970-01-01");
+  CHECK(back.rows[0][2] == "2099-12-31");
+  CHECK(back.rows[0][12] == "1970-01");
+  CHECK(back.rows[1][1] == "2099-12-30");
+  CHECK(back.rows[1][2] == "2099-12-30");
+  CHECK(back.rows[1][12] == "2099-12");
+}
