@@ -100,7 +100,9 @@ self.onmessage = async ({ data: msg }) => {
       const h = histories(e);
       self.postMessage({ id, type: 'histories', ...h }, h.histories ? [h.histories] : []);
     } else if (msg.type === 'export') {
-      self.postMessage({ id, type: 'export', csv: e.customersCsv() });
+      // UTF-8 bytes, transferred: no text decoded here and encoded again for the Blob.
+      const csv = e.customersCsvBytes();
+      self.postMessage({ id, type: 'export', csv }, [csv.buffer]);
     }
   } catch (err) {
     self.postMessage({ id, type: 'error', error: errorOf(err, current) });

@@ -341,6 +341,8 @@ export interface Engine {
   customers(): Customers;
   /** The customers() table as CSV text (CRLF, ids escaped against formula injection); throws CustlensError 'no_analysis' before analyze(). */
   customersCsv(): string;
+  /** customersCsv() as UTF-8 bytes, for a download or a file (no text decoded and encoded again). */
+  customersCsvBytes(): Uint8Array;
   /** Fits the models and predicts (docs/models.md); throws CustlensError 'no_analysis' before analyze() for the orders source. */
   predict(options?: PredictOptions): Future;
   /** The per-row predictions of the last predict(); throws CustlensError 'no_prediction' before it. */

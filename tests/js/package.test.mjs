@@ -197,5 +197,11 @@ test('customersCsv(): the customers() table as CSV, formula payloads escaped', a
   assert.match(lines[2], /^"ann",2024-01-07,2024-01-07,1,-12\.50,-12\.50,/);
   assert.equal(lines.length, 4); // header, two rows, and the empty string after the last CRLF
   assert.equal(lines[3], '');
+  // The same text as UTF-8 bytes, for a download.
+  const bytes = engine.customersCsvBytes();
+  assert.ok(bytes instanceof Uint8Array);
+  assert.equal(new TextDecoder().decode(bytes), engine.customersCsv());
+  engine.reset();
+  assert.throws(() => engine.customersCsvBytes(), (err) => err instanceof CustlensError && err.code === 'no_analysis');
   engine.close();
 });
