@@ -103,4 +103,13 @@ Fit fit_gamma_gamma(const SpendData& d, const FitOptions& o = {});
 /// on bad parameters, and for x = 0 when q <= 1.
 double expected_order_value(const std::vector<double>& params, double x, double m);
 
+namespace detail {
+/// The analytic derivatives behind the Pareto/NBD fit, for tests: ln J(t) of one (x, t), with
+/// its gradient and Hessian (row-major 4×4) in (r, alpha, s, beta); ok false when the
+/// hypergeometric function lost precision.
+double pareto_log_J_derivatives(const double* th, double x, double t, double* grad, double* hess, bool* ok);
+/// The Pareto/NBD log-likelihood of d with its gradient and Hessian (row-major 4×4).
+double pareto_log_likelihood_derivatives(const BtydData& d, const double* th, double* grad, double* hess);
+}  // namespace detail
+
 }  // namespace custlens::models
