@@ -13,7 +13,7 @@
 #include <unordered_set>
 
 #include "blocks.h"
-#include "data/interner.h"
+#include "hash.h"
 #include "io/columns.h"
 #include "io/utf8.h"
 #include "io/values.h"
