@@ -40,7 +40,7 @@
 #include <utility>
 #include <vector>
 
-#include "data/orders.h"  // FileReport, Tally helpers: the same report shape as every table
+#include "data/file_report.h"
 #include "io/columns.h"
 #include "io/csv_reader.h"
 #include "io/notices.h"

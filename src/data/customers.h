@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "data/interner.h"
-#include "data/orders.h"  // FileReport: the customers table reports files in the same shape
+#include "data/file_report.h"
 #include "io/columns.h"
 #include "io/csv_reader.h"
 #include "io/notices.h"
