@@ -146,7 +146,7 @@ EMSCRIPTEN_BINDINGS(custlens) {
                 }))
       .function("feed", &feed_ptr)
       .function("endLoad", optional_override([](Engine& e) { return utf8_view(e.end_load()); }))
-      .function("abortLoad", optional_override([](Engine& e) { return utf8_view(e.abort_load()); }))
+      .function("abortLoad", optional_override([](Engine& e, const std::string& error) { return utf8_view(e.abort_load(error)); }))
       .function("analyze", optional_override([](Engine& e, const std::string& options) { return utf8_view(e.analyze(options)); }))
       .function("customersJson", optional_override([](const Engine& e) { return utf8_view(e.customers_json()); }))
       .function("customerColumn", &customer_column)

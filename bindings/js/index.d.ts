@@ -156,6 +156,8 @@ export interface Report {
     };
     /** Present when no usable order row was left: nothing could be computed. */
     empty?: string;
+    /** Files whose load failed since the last reset(); the others are analysed. */
+    refused: { name: string; table: string; reason: string; reason_code: string; reason_params: { line: number | null; column: number | null } }[];
   };
   metrics: Record<string, MetricResult>;
   series: Record<string, { unit: string; points: SeriesPoint[] }>;

@@ -565,14 +565,17 @@ class Engine {
         if (onProgress) onProgress({ bytes, input, total });
       }
       file = unwrap(this.#e.endLoad()).file;
-    } catch (err) {
-      this.#e.abortLoad();
-      if (err instanceof GzipFormatError) throw gzipError(err, String(table), name, gz);
+    } catch (caught) {
+      const err = caught instanceof GzipFormatError ? gzipError(caught, String(table), name, gz) : caught;
       // Every error of a load names its table and file (out_of_memory did not always).
       if (err instanceof CustlensError && err.code !== 'bad_options') {
         err.table ??= String(table);
         err.file ??= name;
       }
+      // The file is listed in data_quality.refused with this error (the engine lists its own
+      // errors when they happen; then there is no load left to abort).
+      this.#e.abortLoad(JSON.stringify({ code: err?.code ?? 'internal', message: String(err?.message ?? err),
+        line: err?.line ?? null, column: err?.column ?? null }));
       throw err;
     }
     this.#loaded.set(String(table), (this.#loaded.get(String(table)) ?? 0) + 1);

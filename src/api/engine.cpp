@@ -268,7 +268,10 @@ std::string Engine::begin_load(const std::string& table, const std::string& opti
     last_.reset();
     return ok();
   });
-  if (failed_ && !loader_ && !customers_loader_ && !summary_loader_) loading_table_.clear(), loading_file_.clear();
+  if (failed_ && !loader_ && !customers_loader_ && !summary_loader_) {
+    refuse(r);  // bad options for this file: it is refused too (a load in progress names no new file)
+    loading_table_.clear(), loading_file_.clear();
+  }
   return r;
 }
 
@@ -286,7 +289,7 @@ std::string Engine::feed(const char* data, size_t size) {
     loader_->feed(data, size);
     return ok();
   });
-  if (failed_) abort_load();  // a file that fails leaves nothing behind
+  if (failed_) abort_load(r);  // a file that fails leaves nothing behind, and is listed as refused
   return r;
 }
 
@@ -315,15 +318,36 @@ std::string Engine::end_load() {
     loader_.reset();
     customers_loader_.reset();
     summary_loader_.reset();
+    // A good load of a file refused before (read again with other options) replaces it.
+    refused_.erase(std::remove_if(refused_.begin(), refused_.end(),
+                                  [&](const Refused& x) { return x.name == loading_file_ && x.table == loading_table_; }),
+                   refused_.end());
     loading_table_.clear();
     loading_file_.clear();
     return ok(out);
   });
-  if (failed_) abort_load();
+  if (failed_) abort_load(r);
   return r;
 }
 
-std::string Engine::abort_load() {
+// The failed file's error (as fail() writes it, or the client's) into data_quality.refused.
+void Engine::refuse(const std::string& error_json) {
+  if (loading_file_.empty()) return;
+  json e = json::parse(error_json, nullptr, false);
+  if (e.is_object() && e.contains("error")) e = e["error"];
+  if (!e.is_object()) return;
+  Refused r;
+  r.name = loading_file_;
+  r.table = loading_table_;
+  r.code = e.value("code", std::string("internal"));
+  r.reason = e.value("message", std::string());
+  if (e.contains("line") && e["line"].is_number_unsigned()) r.line = e["line"].get<uint64_t>();
+  if (e.contains("column") && e["column"].is_number_unsigned()) r.column = e["column"].get<uint32_t>();
+  refused_.push_back(std::move(r));
+}
+
+std::string Engine::abort_load(const std::string& error_json) {
+  if (!error_json.empty()) refuse(error_json);
   if (loader_) loader_->rollback();
   if (customers_loader_) customers_loader_->rollback();
   if (summary_loader_) summary_loader_->rollback();
@@ -355,6 +379,16 @@ std::string Engine::analyze(const std::string& options_json) {
     last_ = custlens::analyze(orders_, o, subscription ? &*subscription : nullptr);
     nlohmann::ordered_json r = report_json(orders_, *last_, version());
     if (!customers_.files.empty()) add_customers_report(r, customers_, !orders_.files.empty());
+    // The files that could not be read, each with its reason; the others are analysed.
+    json refused = json::array();
+    for (const Refused& f : refused_)
+      refused.push_back({{"name", f.name},
+                         {"table", f.table},
+                         {"reason", f.reason},
+                         {"reason_code", f.code},
+                         {"reason_params", {{"line", f.line ? json(f.line) : json(nullptr)},
+                                            {"column", f.column ? json(f.column) : json(nullptr)}}}});
+    r["data_quality"]["refused"] = refused;
     r["ok"] = true;
     return r.dump(-1, ' ', false, json::error_handler_t::replace);
   });
@@ -483,6 +517,7 @@ std::string Engine::reset() {
   orders_ = OrdersTable();
   customers_ = CustomersTable();
   summaries_ = BtydSummaryTable();
+  refused_.clear();
   last_.reset();
   histories_.reset();
   future_.reset();

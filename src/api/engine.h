@@ -30,8 +30,10 @@ class Engine {
   std::string feed(const char* data, size_t size);
   /// Ends the file; returns {"ok": true, "file": {...data quality of this file...}}.
   std::string end_load();
-  /// Drops a load in progress (its rows are removed).
-  std::string abort_load();
+  /// Drops a load in progress (its rows are removed). `error_json`, when the caller gives
+  /// the error that stopped the file ({"code", "message", "line", "column"}: the JS client's
+  /// gzip errors), lists the file in data_quality.refused as the engine's own failures are.
+  std::string abort_load(const std::string& error_json = "");
   /// Computes the report. Options: {"period": "month"|"quarter"|"year",
   /// "asOf": "YYYY-MM-DD", "lapseDays": 180, "excludeStatuses": [], "includeStatuses": []}.
   std::string analyze(const std::string& options_json);
@@ -86,6 +88,15 @@ class Engine {
   std::string loading_table_, loading_file_;
   std::optional<Analysis> last_;
   std::optional<Histories> histories_;  // load_histories(): instead of files and last_
+  /// Files that failed to load since the last reset() (data_quality.refused): each stands on
+  /// its own, the others are analysed. A later good load of the same table and name drops it.
+  struct Refused {
+    std::string name, table, reason, code;
+    uint64_t line = 0;
+    uint32_t column = 0;
+  };
+  std::vector<Refused> refused_;
+  void refuse(const std::string& error_json);
   bool failed_ = false;  // the last guarded call threw
 };
 

@@ -206,3 +206,48 @@ TEST_CASE("bad-input row 1: a file of BOMs is empty_file, not a missing column w
     CHECK(r["error"]["code"] == "empty_file");
   }
 }
+
+TEST_CASE("a refused file stands on its own: data_quality.refused names it, the others are analysed", "[bad-input][refused]") {
+  custlens::test::EngineRun run;
+  REQUIRE(run.load("order_id,customer_id,order_date,amount\n1,a,2024-01-05,10\n", {{"name", "good.csv"}})["ok"]);
+  // Cut inside a quoted field: refused at its line.
+  nlohmann::json bad = run.load("order_id,customer_id,order_date,amount\n2,b,2024-01-06,\"20\n", {{"name", "cut.csv"}});
+  REQUIRE(bad["ok"] == false);
+  // No amount column.
+  REQUIRE(run.load("id,when\n1,2024-01-01\n", {{"name", "no-amount.csv"}})["ok"] == false);
+  // Options that are not valid for this file.
+  REQUIRE(run.load("order_id,order_date,amount\n1,2024-01-01,5\n", {{"name", "opts.csv"}, {"dateOrder", "ydm"}})["ok"] == false);
+  nlohmann::json r = run.analyze();
+  REQUIRE(r["ok"] == true);
+  CHECK(r["metrics"]["revenue"]["value"] == 10.0);
+  const nlohmann::json& refused = r["data_quality"]["refused"];
+  REQUIRE(refused.size() == 3);
+  CHECK(refused[0]["name"] == "cut.csv");
+  CHECK(refused[0]["table"] == "orders");
+  CHECK(refused[0]["reason_code"] == bad["error"]["code"]);
+  CHECK(refused[0]["reason"] == bad["error"]["message"]);
+  CHECK(refused[0]["reason_params"]["line"] == bad["error"]["line"]);
+  CHECK(refused[1]["name"] == "no-amount.csv");
+  CHECK(refused[1]["reason_code"] == "missing_column");
+  CHECK(refused[2]["name"] == "opts.csv");
+  CHECK(refused[2]["reason_code"] == "bad_options");
+  // Read again with other options: no longer refused.
+  REQUIRE(run.load("order_id,order_date,amount\n9,2024-01-01,5\n", {{"name", "opts.csv"}})["ok"]);
+  r = run.analyze();
+  REQUIRE(r["data_quality"]["refused"].size() == 2);
+  CHECK(r["metrics"]["revenue"]["value"] == 15.0);
+  // The client's own errors (gzip) are listed through abort_load(error).
+  REQUIRE(nlohmann::json::parse(run.engine.begin_load("orders", R"({"name":"x.csv.gz"})"))["ok"]);
+  run.engine.abort_load(R"({"code":"gzip_truncated","message":"cut short","line":7,"column":null})");
+  r = run.analyze();
+  REQUIRE(r["data_quality"]["refused"].size() == 3);
+  CHECK(r["data_quality"]["refused"][2]["reason_code"] == "gzip_truncated");
+  CHECK(r["data_quality"]["refused"][2]["reason_params"]["line"] == 7);
+  // A plain abort (no error) is not a refusal; reset() forgets them all.
+  REQUIRE(nlohmann::json::parse(run.engine.begin_load("orders", R"({"name":"y.csv"})"))["ok"]);
+  run.engine.abort_load();
+  CHECK(run.analyze()["data_quality"]["refused"].size() == 3);
+  run.engine.reset();
+  REQUIRE(run.load("order_id,order_date,amount\n1,2024-01-01,5\n")["ok"]);
+  CHECK(run.analyze()["data_quality"]["refused"].empty());
+}
