@@ -316,3 +316,20 @@ test('GzipFramer: member ends where zlib ends them, for every compressor setting
   }
   assert.ok(kinds.corrupt > 300 && kinds.none > 300 && kinds.truncated > 0, JSON.stringify(kinds));
 });
+
+test('a .gz cut short among good files is listed in data_quality.refused; the good ones are analysed', async () => {
+  const engine = await createEngine();
+  await engine.load('orders', 'order_id,customer_id,order_date,amount\nx1,a,2024-01-05,10\n', { name: 'good.csv' });
+  let error = null;
+  try {
+    await engine.load('orders', GZ.subarray(0, GZ.length - 500), { name: 'cut.csv.gz' });
+  } catch (err) {
+    error = err;
+  }
+  assert.equal(error?.code, 'gzip_truncated');
+  const r = engine.analyze();
+  assert.equal(r.data_quality.tables.orders.files.length, 1);
+  assert.deepEqual(r.data_quality.refused, [{ name: 'cut.csv.gz', table: 'orders', reason: error.message,
+    reason_code: 'gzip_truncated', reason_params: { line: error.line, column: null } }]);
+  engine.close();
+});
