@@ -311,6 +311,14 @@ function setBusy(busy) {
   document.body.setAttribute('aria-busy', busy ? 'true' : 'false');
 }
 
+// A refused file in words: its name, the engine's reason, and where.
+function refusedText(r) {
+  const { t } = state.i18n;
+  const p = r.reason_params ?? {};
+  return t('failed', { file: visible(r.name), message: r.reason }) +
+    (p.line ? t('failedWhere', { line: p.line, column: p.column ?? '?' }) : '');
+}
+
 function showError(text) {
   $('error').hidden = !text;
   $('error').textContent = text ?? '';
@@ -334,6 +342,9 @@ function show(res) {
     rows: state.i18n.integer(rows),
   }) + transcoded.map((f) => ' ' + state.i18n.t('encodingNote', { file: visible(f.name), encoding: f.format.encoding })).join('');
   $('status').textContent = state.readyText;
+  // Files of the drop that could not be read: each said, the others analysed.
+  const refused = state.report.data_quality?.refused ?? [];
+  showError(refused.length ? refused.map(refusedText).join('\n') : null);
   document.body.dataset.ready = String(Date.now());
   fitModels(res.histories ?? null, res.historiesError ?? (res.histories ? null : { message: 'no histories' }));
 }
@@ -921,8 +932,10 @@ function renderReading() {
       `${i.t('delimiter')}: ${fmt.delimiter} (${fmt.delimiter_source})`,
       `${i.t('headerLine')}: ${fmt.header ? fmt.header_source : '—'}`,
     ] : [];
+    const refusal = state.attempt ? null : (state.report?.data_quality?.refused ?? []).find((r) => r.name === f.name);
     return el('fieldset', { class: 'file-block reading', 'data-file': fi },
       el('legend', { text: visible(f.name) }),
+      refusal ? el('p', { class: 'error', 'data-refused': '', text: refusedText(refusal) }) : null,
       used.length ? el('p', { class: 'used', text: `${i.t('used')}: ${used.join(' · ')}` }) : null,
       fmt?.preview?.length ? el('details', {}, el('summary', { text: i.t('preview') }),
         el('pre', { class: 'preview', text: fmt.preview.map(visible).join('\n') })) : null,

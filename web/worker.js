@@ -64,6 +64,7 @@ self.onmessage = async ({ data: msg }) => {
       // applies to its file only, but the table is rebuilt from all of them).
       e.reset();
       const files = [];
+      const refused = [];
       const totals = msg.files.map((f) => f.blob.size);
       const all = totals.reduce((a, b) => a + b, 0) || 1;
       let done = 0;
@@ -79,19 +80,29 @@ self.onmessage = async ({ data: msg }) => {
         });
         let report;
         try {
-          report = await read(chosen ?? 'orders');
-          report.table = chosen ?? 'orders';
+          try {
+            report = await read(chosen ?? 'orders');
+            report.table = chosen ?? 'orders';
+          } catch (err) {
+            // A file with no order date or amount may be a customers table (CRM, subscriptions,
+            // Telco's churn export): read it as one, unless the user chose the table.
+            if (chosen || !(err instanceof CustlensError) || err.code !== 'missing_column') throw err;
+            report = await read('customers');
+            report.table = 'customers';
+          }
+          files.push(report);
         } catch (err) {
-          // A file with no order date or amount may be a customers table (CRM, subscriptions,
-          // Telco's churn export): read it as one, unless the user chose the table.
-          if (chosen || !(err instanceof CustlensError) || err.code !== 'missing_column') throw err;
-          report = await read('customers');
-          report.table = 'customers';
+          // Each file stands on its own: a refused one is listed (data_quality.refused) and
+          // the others are analysed. Only when none can be read is the drop an error.
+          refused.push(errorOf(err, f.name));
         }
         done += totals[i];
-        files.push(report);
       }
       current = null;
+      if (files.length === 0) {
+        self.postMessage({ id, type: 'error', error: refused[0] });
+        return;
+      }
       answer(id, e, msg.analyze, files);
     } else if (msg.type === 'analyze') {
       answer(id, e, msg.analyze, null);

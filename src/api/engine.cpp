@@ -318,9 +318,9 @@ std::string Engine::end_load() {
     loader_.reset();
     customers_loader_.reset();
     summary_loader_.reset();
-    // A good load of a file refused before (read again with other options) replaces it.
-    refused_.erase(std::remove_if(refused_.begin(), refused_.end(),
-                                  [&](const Refused& x) { return x.name == loading_file_ && x.table == loading_table_; }),
+    // A good load of a file refused before (read again with other options, or as another
+    // table) replaces it.
+    refused_.erase(std::remove_if(refused_.begin(), refused_.end(), [&](const Refused& x) { return x.name == loading_file_; }),
                    refused_.end());
     loading_table_.clear();
     loading_file_.clear();
@@ -343,6 +343,9 @@ void Engine::refuse(const std::string& error_json) {
   r.reason = e.value("message", std::string());
   if (e.contains("line") && e["line"].is_number_unsigned()) r.line = e["line"].get<uint64_t>();
   if (e.contains("column") && e["column"].is_number_unsigned()) r.column = e["column"].get<uint32_t>();
+  // One entry a file: the last reason (a file tried as orders, then as customers).
+  refused_.erase(std::remove_if(refused_.begin(), refused_.end(), [&](const Refused& x) { return x.name == r.name; }),
+                 refused_.end());
   refused_.push_back(std::move(r));
 }
 

@@ -251,3 +251,15 @@ TEST_CASE("a refused file stands on its own: data_quality.refused names it, the 
   REQUIRE(run.load("order_id,order_date,amount\n1,2024-01-01,5\n")["ok"]);
   CHECK(run.analyze()["data_quality"]["refused"].empty());
 }
+
+TEST_CASE("a file refused as orders and again as customers is listed once, with the last reason", "[bad-input][refused]") {
+  custlens::test::EngineRun run;
+  REQUIRE(run.load("order_id,customer_id,order_date,amount\n1,a,2024-01-05,10\n", {{"name", "good.csv"}})["ok"]);
+  REQUIRE(run.load("note,comment\nhello,world\n", {{"name", "notes.csv"}})["ok"] == false);
+  nlohmann::json as_customers = run.load("note,comment\nhello,world\n", {{"name", "notes.csv"}}, 4096, "customers");
+  REQUIRE(as_customers["ok"] == false);
+  const nlohmann::json refused = run.analyze()["data_quality"]["refused"];
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0]["table"] == "customers");
+  CHECK(refused[0]["reason"] == as_customers["error"]["message"]);
+}

@@ -487,6 +487,25 @@ test('user text is shown as text: XSS payloads, bidi controls; the download esca
   assert.ok(lines.some((l) => l.startsWith('"<img src=x onerror=alert(1)>",')));
 });
 
+test('a drop with a file that cannot be read: that file is named with its reason, the others are analysed', async () => {
+  const good = join(work, 'drop-good.csv');
+  writeFileSync(good, 'order_id,customer_id,order_date,amount\n1,a,2024-01-05,10\n2,b,2024-02-06,32.5\n');
+  const workbook = join(work, 'drop-book.csv');  // an Excel workbook renamed .csv
+  writeFileSync(workbook, Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(200, 7)]));
+  const noAmount = join(work, 'drop-no-amount.csv');
+  writeFileSync(noAmount, 'note,comment\nhello,world\n');
+  const stamp = await readyStamp();
+  await page.locator('#files').setInputFiles([workbook, good, noAmount]);
+  await waitReady(stamp);
+  assert.equal(Number(await cardValue('revenue')), 42.5);
+  assert.match(await page.locator('#status').textContent(), /drop-good\.csv/);
+  const error = await page.locator('#error').textContent();
+  assert.match(error, /Could not read drop-book\.csv: This is an Excel workbook/);
+  assert.match(error, /Could not read drop-no-amount\.csv: .*/);
+  assert.equal(error.split('\n').length, 2);
+  assert.equal(await page.locator('#reading [data-refused]').count(), 2);
+});
+
 test('a file the reader refuses can be read again with other options (backslash escapes)', async () => {
   const file = join(work, 'mysql-export.csv');
   writeFileSync(file, 'order_id,customer_id,order_date,amount\n1,"O\\"Brien",2024-01-05,10\n2,"Lee",2024-01-06,20\n');
