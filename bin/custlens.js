@@ -235,24 +235,46 @@ function describe(err) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const engine = await createEngine();
-  for (const file of o.orders) {
-    const options = { ...o.load };
-    if (Object.keys(o.map).length) options.mapping = o.map;
-    await loadFile(engine, 'orders', file, options);
-  }
-  for (const file of o.customersFiles) {
-    const options = { ...o.load };
-    if (Object.keys(o.customersMap).length) options.mapping = o.customersMap;
-    await loadFile(engine, 'customers', file, options);
-  }
-  const summaryFiles = [];
-  for (const file of o.summaries) {
-    const options = { ...o.load };
-    if (o.summaryUnit) options.timeUnit = o.summaryUnit;
-    summaryFiles.push(await loadFile(engine, 'btyd_summary', file, options));
-  }
+  // Each file stands on its own: one that cannot be read is said on stderr and listed in
+  // data_quality.refused, and the others are analysed. Only when no file of a table loads is
+  // that an error (exit status 1), as it always was for a single file.
+  const refused = [];       // files the engine never saw (they could not be opened)
+  const failures = [];
+  const tryLoad = async (table, file, options) => {
+    try {
+      return await loadFile(engine, table, file, options);
+    } catch (err) {
+      if (!(err instanceof CustlensError) && !(err instanceof FileError)) throw err;
+      failures.push(err);
+      if (err instanceof FileError)
+        refused.push({ name: basename(err.path), table, reason: err.reason, reason_code: 'cannot_open',
+          reason_params: { line: null, column: null } });
+      return null;
+    }
+  };
+  const loadAll = async (table, files, options) => {
+    const reports = [];
+    for (const file of files) {
+      const r = await tryLoad(table, file, options);
+      if (r) reports.push(r);
+    }
+    if (files.length && !reports.length) throw failures[failures.length - 1];
+    return reports;
+  };
+  const orderOptions = { ...o.load };
+  if (Object.keys(o.map).length) orderOptions.mapping = o.map;
+  await loadAll('orders', o.orders, orderOptions);
+  const customerOptions = { ...o.load };
+  if (Object.keys(o.customersMap).length) customerOptions.mapping = o.customersMap;
+  await loadAll('customers', o.customersFiles, customerOptions);
+  const summaryOptions = { ...o.load };
+  if (o.summaryUnit) summaryOptions.timeUnit = o.summaryUnit;
+  const summaryFiles = await loadAll('btyd_summary', o.summaries, summaryOptions);
+  // The run goes on: say which files were left out.
+  for (const err of failures) process.stderr.write(`custlens: refused ${describe(err)}\n`);
   const analysed = o.orders.length > 0 || o.customersFiles.length > 0;
   const report = analysed ? engine.analyze(o.analyze) : {};
+  if (analysed) report.data_quality.refused.push(...refused);
   // analyze() reports the orders and customers tables; the summaries' row accounting
   // (read = used + rejected + skipped, per file) is what load() returned.
   if (summaryFiles.length) {

@@ -383,14 +383,14 @@ std::string Engine::analyze(const std::string& options_json) {
     nlohmann::ordered_json r = report_json(orders_, *last_, version());
     if (!customers_.files.empty()) add_customers_report(r, customers_, !orders_.files.empty());
     // The files that could not be read, each with its reason; the others are analysed.
-    json refused = json::array();
+    nlohmann::ordered_json refused = nlohmann::ordered_json::array();
     for (const Refused& f : refused_)
-      refused.push_back({{"name", f.name},
+      refused.push_back(nlohmann::ordered_json{{"name", f.name},
                          {"table", f.table},
                          {"reason", f.reason},
                          {"reason_code", f.code},
-                         {"reason_params", {{"line", f.line ? json(f.line) : json(nullptr)},
-                                            {"column", f.column ? json(f.column) : json(nullptr)}}}});
+                         {"reason_params", nlohmann::ordered_json{{"line", f.line ? json(f.line) : json(nullptr)},
+                                                                  {"column", f.column ? json(f.column) : json(nullptr)}}}});
     r["data_quality"]["refused"] = refused;
     r["ok"] = true;
     return r.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -126,3 +126,21 @@ test('CLI: the report JSON escapes C1 and bidi characters too, and stays the sam
   assert.ok(r.stdout.includes('"customer_id":["\\u202eevil\\u009b31m","b\\u001bx\\u2028"]'));
   assert.deepEqual(JSON.parse(r.stdout).customers.customer_id, ['\u202eevil\u009b31m', 'b\x1bx\u2028']);
 });
+
+test('CLI: each file stands on its own: a file that cannot be read is refused on stderr and in the report, the others are analysed', () => {
+  writeFileSync(`${dir}/good.csv`, CSV);
+  writeFileSync(`${dir}/notes.csv`, 'note,comment\nhello,world\n');
+  const r = run('--orders', `${dir}/notes.csv`, '--orders', `${dir}/good.csv`, '--orders', `${dir}/gone.csv`);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 2, r.stderr);
+  assert.match(lines[0], /^custlens: refused orders file notes\.csv: No order date column found .*\[missing_column\]$/);
+  assert.equal(lines[1], `custlens: refused ${dir}/gone.csv: no such file`);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.metrics.revenue.value, 500 * 501 / 2);
+  assert.deepEqual(report.data_quality.refused.map((f) => [f.name, f.table, f.reason_code]),
+    [['notes.csv', 'orders', 'missing_column'], ['gone.csv', 'orders', 'cannot_open']]);
+  assert.equal(report.data_quality.refused[1].reason, 'no such file');
+  // None of them readable: the error of the last, exit 1, as for a single file.
+  assert.equal(oneLine(run('--orders', `${dir}/notes.csv`, '--orders', `${dir}/gone.csv`)), `custlens: ${dir}/gone.csv: no such file`);
+});
