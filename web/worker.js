@@ -80,16 +80,9 @@ self.onmessage = async ({ data: msg }) => {
         });
         let report;
         try {
-          try {
-            report = await read(chosen ?? 'orders');
-            report.table = chosen ?? 'orders';
-          } catch (err) {
-            // A file with no order date or amount may be a customers table (CRM, subscriptions,
-            // Telco's churn export): read it as one, unless the user chose the table.
-            if (chosen || !(err instanceof CustlensError) || err.code !== 'missing_column') throw err;
-            report = await read('customers');
-            report.table = 'customers';
-          }
+          // The file's header says which table it is (file.classification), unless the user chose.
+          report = await read(chosen ?? 'auto');
+          report.table = report.classification?.table ?? chosen;
           files.push(report);
         } catch (err) {
           // Each file stands on its own: a refused one is listed (data_quality.refused) and

@@ -23,6 +23,8 @@ export interface CreateEngineOptions {
 }
 
 export type TableName = 'orders' | 'customers' | 'btyd_summary';
+/** load()'s table: a table, or 'auto' (the file's header says which; FileReport.classification). */
+export type LoadTable = TableName | 'auto';
 export type Field =
   | 'order_id' | 'customer_id' | 'order_date' | 'amount' | 'quantity' | 'unit_price'
   | 'refunded_amount' | 'status' | 'channel' | 'product' | 'category' | 'cost' | 'paid_at' | 'currency';
@@ -75,6 +77,8 @@ export interface ColumnMapping { field: Field; column: string | null; index: num
 
 export interface FileReport {
   name: string;
+  /** Which table the file went to and why: scored from its header with load('auto') (score 0..1), else chosen (score null). */
+  classification: { table: TableName; profile: null; score: number | null; reason: string };
   rows_read: number;
   rows_used: number;
   rows_rejected: number;
@@ -338,7 +342,7 @@ export type LoadInput =
 
 export interface Engine {
   readonly version: string;
-  load(table: TableName, data: LoadInput, options?: LoadOptions): Promise<FileReport>;
+  load(table: LoadTable, data: LoadInput, options?: LoadOptions): Promise<FileReport>;
   analyze(options?: AnalyzeOptions): Report;
   customers(): Customers;
   /** The customers() table as CSV text (CRLF, ids escaped against formula injection); throws CustlensError 'no_analysis' before analyze(). */

@@ -234,49 +234,98 @@ std::string Engine::guarded(F&& f) {
 
 std::string Engine::begin_load(const std::string& table, const std::string& options_json) {
   std::string r = guarded([&] {
-    if (loader_ || customers_loader_ || summary_loader_)
+    if (loader_ || customers_loader_ || summary_loader_ || probe_)
       throw InputError("load_in_progress", "A load of \"" + loading_file_ + "\" is still in progress: end or abort it first");
-    if (table != "orders" && table != "customers" && table != "btyd_summary")
+    if (table != "orders" && table != "customers" && table != "btyd_summary" && table != "auto")
       throw InputError("unknown_table", "Unknown table \"" + table +
-                                            "\": this version reads \"orders\", \"customers\" and \"btyd_summary\"");
+                                            "\": this version reads \"orders\", \"customers\" and \"btyd_summary\" "
+                                            "(or \"auto\": the file's header says which)");
     json j = parse_options(options_json);
     const size_t files = table == "customers" ? customers_.files.size()
                          : table == "orders"  ? orders_.files.size()
+                         : table == "auto"    ? size_t(auto_loaded_)
                                               : summaries_.files.size();
     std::string name = has(j, "name", json::value_t::string, "a string") ? j["name"].get<std::string>()
                                                                          : table + "#" + std::to_string(files + 1);
     // Errors in the options name the file they were for, and nothing stays half-begun.
     loading_table_ = table;
     loading_file_ = name;
-    OrderLoadOptions o = load_options(j);
-    future_.reset();
-    histories_.reset();  // files replace histories (load_histories)
-    if (table == "btyd_summary") {  // the reading options, and the time unit of t_x and T
-      summary_unit_given_ = has(j, "timeUnit", json::value_t::string, "\"days\", \"weeks\" or \"months\"");
-      summary_unit_ = summary_unit_given_ ? time_unit_option(j["timeUnit"], "timeUnit") : TimeUnit::weeks;
-      BtydSummaryLoadOptions b{std::move(o.mapping), o.csv, o.decimal_mark};
-      summary_loader_ = std::make_unique<BtydSummaryLoader>(summaries_, name, std::move(b));
+    classification_.reset();
+    if (table == "auto") {
+      OrderLoadOptions o = load_options(j);  // checked now, used when the table is known
+      if (j.contains("timeUnit")) time_unit_option(j["timeUnit"], "timeUnit");
+      auto_options_ = options_json;
+      probe_sink_ = std::make_unique<HeaderProbe>();
+      probe_ = std::make_unique<CsvReader>(o.csv, *probe_sink_);
+      probe_bytes_.clear();
       return ok();
     }
-    if (table == "customers") {  // the same reading options; amountIsNet does not apply
-      CustomerLoadOptions c{std::move(o.mapping), o.csv, o.date_order, o.decimal_mark};
-      customers_loader_ = std::make_unique<CustomersLoader>(customers_, name, std::move(c));
-      last_.reset();
-      return ok();
-    }
-    loader_ = std::make_unique<OrdersLoader>(orders_, name, std::move(o));
-    last_.reset();
+    begin_table(table, name, options_json);
     return ok();
   });
-  if (failed_ && !loader_ && !customers_loader_ && !summary_loader_) {
+  if (failed_ && !loader_ && !customers_loader_ && !summary_loader_ && !probe_) {
     refuse(r);  // bad options for this file: it is refused too (a load in progress names no new file)
     loading_table_.clear(), loading_file_.clear();
   }
   return r;
 }
 
+void Engine::begin_table(const std::string& table, const std::string& name, const std::string& options_json) {
+  json j = parse_options(options_json);
+  OrderLoadOptions o = load_options(j);
+  future_.reset();
+  histories_.reset();  // files replace histories (load_histories)
+  if (table == "btyd_summary") {  // the reading options, and the time unit of t_x and T
+    summary_unit_given_ = has(j, "timeUnit", json::value_t::string, "\"days\", \"weeks\" or \"months\"");
+    summary_unit_ = summary_unit_given_ ? time_unit_option(j["timeUnit"], "timeUnit") : TimeUnit::weeks;
+    BtydSummaryLoadOptions b{std::move(o.mapping), o.csv, o.decimal_mark};
+    summary_loader_ = std::make_unique<BtydSummaryLoader>(summaries_, name, std::move(b));
+    return;
+  }
+  if (table == "customers") {  // the same reading options; amountIsNet does not apply
+    CustomerLoadOptions c{std::move(o.mapping), o.csv, o.date_order, o.decimal_mark};
+    customers_loader_ = std::make_unique<CustomersLoader>(customers_, name, std::move(c));
+    last_.reset();
+    return;
+  }
+  loader_ = std::make_unique<OrdersLoader>(orders_, name, std::move(o));
+  last_.reset();
+}
+
+// The probe has the header: score it, start the table's loader and give it every byte so far.
+void Engine::classify_and_begin() {
+  json j = parse_options(auto_options_);
+  std::vector<MappingOverride> mapping = load_options(j).mapping;
+  Classification c = classify_columns(probe_sink_->columns, probe_sink_->has_header, mapping);
+  if (c.table.empty()) {
+    std::string cols;
+    for (size_t i = 0; i < probe_sink_->columns.size() && i < 12; ++i)
+      cols += (i ? ", " : "") + probe_sink_->columns[i];
+    throw InputError("unrecognised_file",
+                     "The columns (" + cols + ") match no table custlens reads: " + c.reason +
+                         ". Orders need an order date and an amount, customers a customer id, btyd_summary "
+                         "btyd_frequency, t_x and T: choose the table, or map the columns");
+  }
+  probe_.reset();
+  probe_sink_.reset();
+  loading_table_ = c.table;
+  classification_ = c;
+  begin_table(c.table, loading_file_, auto_options_);
+  std::string bytes = std::move(probe_bytes_);
+  probe_bytes_.clear();
+  if (loader_) loader_->feed(bytes.data(), bytes.size());
+  if (customers_loader_) customers_loader_->feed(bytes.data(), bytes.size());
+  if (summary_loader_) summary_loader_->feed(bytes.data(), bytes.size());
+}
+
 std::string Engine::feed(const char* data, size_t size) {
   std::string r = guarded([&] {
+    if (probe_) {
+      probe_bytes_.append(data, size);
+      probe_->feed(data, size);
+      if (probe_sink_->seen) classify_and_begin();
+      return ok();
+    }
     if (customers_loader_) {
       customers_loader_->feed(data, size);
       return ok();
@@ -295,8 +344,22 @@ std::string Engine::feed(const char* data, size_t size) {
 
 std::string Engine::end_load() {
   std::string r = guarded([&] {
+    if (probe_) {  // a file shorter than the reader's look at its start
+      probe_->finish();
+      if (!probe_sink_->seen) throw InputError("empty_file", "The file has no header and no rows");
+      classify_and_begin();
+    }
     if (!loader_ && !customers_loader_ && !summary_loader_) throw InputError("no_load", "end_load() without begin_load()");
     nlohmann::ordered_json out;
+    // How the table was chosen: by the header (auto), or by the caller.
+    Classification chosen;
+    if (classification_) {
+      chosen = *classification_;
+    } else {
+      chosen.table = loading_table_;
+      chosen.score = -1;
+      chosen.reason = "the table was chosen when the file was loaded";
+    }
     if (summary_loader_) {
       // Kept in days: files in different units can be fitted together.
       const size_t before = summaries_.size();
@@ -308,13 +371,18 @@ std::string Engine::end_load() {
                               "t_x and T were read as weeks (the unit of the published summaries): say timeUnit "
                               "(days, weeks or months) if the file counts in another unit",
                               0, {}});
+      f.classification = chosen;
       out["file"] = file_report_json(f);
       out["file"]["time_unit"] = time_unit_name(summary_unit_);
       summaries_.files.back() = f;
     } else {
-      const FileReport& f = customers_loader_ ? customers_loader_->finish() : loader_->finish();
+      customers_loader_ ? customers_loader_->finish() : loader_->finish();
+      FileReport& f = customers_loader_ ? customers_.files.back() : orders_.files.back();
+      f.classification = chosen;
       out["file"] = file_report_json(f);
     }
+    if (classification_) ++auto_loaded_;
+    classification_.reset();
     loader_.reset();
     customers_loader_.reset();
     summary_loader_.reset();
@@ -354,6 +422,10 @@ std::string Engine::abort_load(const std::string& error_json) {
   if (loader_) loader_->rollback();
   if (customers_loader_) customers_loader_->rollback();
   if (summary_loader_) summary_loader_->rollback();
+  probe_.reset();
+  probe_sink_.reset();
+  probe_bytes_.clear();
+  classification_.reset();
   loader_.reset();
   customers_loader_.reset();
   summary_loader_.reset();
@@ -364,7 +436,7 @@ std::string Engine::abort_load(const std::string& error_json) {
 
 std::string Engine::analyze(const std::string& options_json) {
   return guarded([&] {
-    if (loader_ || customers_loader_ || summary_loader_)
+    if (loader_ || customers_loader_ || summary_loader_ || probe_)
       throw InputError("load_in_progress", "A load is still in progress: end it first");
     if (histories_)
       throw InputError("no_orders", "This engine holds customer histories only (loadHistories): predict() fits the "
@@ -399,7 +471,7 @@ std::string Engine::analyze(const std::string& options_json) {
 
 std::string Engine::predict(const std::string& options_json, const Progress& progress) {
   return guarded([&] {
-    if (loader_ || customers_loader_ || summary_loader_)
+    if (loader_ || customers_loader_ || summary_loader_ || probe_)
       throw InputError("load_in_progress", "A load is still in progress: end it first");
     std::string source;
     PredictOptions o = predict_options(parse_options(options_json), source);
@@ -457,7 +529,7 @@ std::string Engine::histories() {
 
 std::string Engine::load_histories(const char* data, size_t size) {
   return guarded([&] {
-    if (loader_ || customers_loader_ || summary_loader_)
+    if (loader_ || customers_loader_ || summary_loader_ || probe_)
       throw InputError("load_in_progress", "A load is still in progress: end it first");
     Histories h = decode_histories(data, size);
     reset();

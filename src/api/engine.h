@@ -21,7 +21,10 @@ class Engine {
   Engine();
   ~Engine();
 
-  /// Starts loading one file into `table` ("orders", "customers" or "btyd_summary"). Options (all optional):
+  /// Starts loading one file into `table` ("orders", "customers" or "btyd_summary"), or
+  /// "auto": the file's header is scored against every table (io/columns.h classify_columns)
+  /// once the reader has seen it, and the file loads into the table that fits (the file
+  /// report's `classification` says which and why). Options (all optional):
   /// {"name": "file.csv", "mapping": {"customer_id": "CustomerID"}, "delimiter": ";",
   ///  "header": true, "encoding": "utf-8", "dateOrder": "dmy", "decimalMark": "comma",
   ///  "amountIsNet": false}
@@ -97,6 +100,23 @@ class Engine {
   };
   std::vector<Refused> refused_;
   void refuse(const std::string& error_json);
+
+  // load("auto"): the bytes are read by a probe reader, and kept, until it has the header;
+  // then the file goes to the table that fits, from its first byte.
+  struct HeaderProbe : RowSink {
+    bool seen = false, has_header = false;
+    std::vector<std::string> columns;
+    void on_header(const std::vector<std::string>& c, bool h) override { columns = c, has_header = h, seen = true; }
+    void on_row(uint64_t, const std::string_view*, uint64_t) override {}
+  };
+  std::unique_ptr<HeaderProbe> probe_sink_;
+  std::unique_ptr<CsvReader> probe_;
+  std::string probe_bytes_;
+  std::string auto_options_;
+  std::optional<Classification> classification_;  // of the file loading, when it was "auto"
+  uint64_t auto_loaded_ = 0;
+  void begin_table(const std::string& table, const std::string& name, const std::string& options_json);
+  void classify_and_begin();
   bool failed_ = false;  // the last guarded call threw
 };
 

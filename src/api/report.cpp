@@ -33,6 +33,10 @@ json metric_json(const Metric& m) {
 json file_report_json(const FileReport& f) {
   json j;
   j["name"] = f.name;
+  j["classification"] = {{"table", f.classification.table.empty() ? json(nullptr) : json(f.classification.table)},
+                         {"profile", nullptr},
+                         {"score", f.classification.score >= 0 ? json(f.classification.score) : json(nullptr)},
+                         {"reason", f.classification.reason}};
   j["rows_read"] = f.rows_read;
   j["rows_used"] = f.rows_used;
   j["rows_rejected"] = f.rows_rejected;

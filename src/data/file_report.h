@@ -35,6 +35,9 @@ struct FileReport {
   std::string date_order_source;          ///< "unambiguous", "inferred from line N", "option"
   std::string decimal_mark;               ///< "dot" / "comma"
   std::vector<Notice> warnings;
+  /// Which table the file went to and why (load "auto" scores its header; score < 0: the
+  /// caller chose the table).
+  Classification classification;
 };
 
 /// `column 3 "amount"` for column index c (0-based) of `columns`; "" for no column (c < 0).

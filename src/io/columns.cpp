@@ -348,4 +348,61 @@ std::vector<ColumnChoice> choose_columns(const std::string& table, const std::ve
   return out;
 }
 
+Classification classify_columns(const std::vector<std::string>& columns, bool has_header,
+                                 const std::vector<MappingOverride>& overrides) {
+  Classification out;
+  if (!has_header) {
+    out.table = "orders";
+    out.score = 0;
+    out.reason = "no header: read as orders, its columns judged by their values";
+    return out;
+  }
+  size_t data_columns = 0;
+  for (const auto& c : columns) data_columns += c != kOverflowColumn;
+  std::string said;
+  double best = -1;
+  for (const char* table : {"orders", "customers", "btyd_summary"}) {
+    // Overrides naming fields this kind does not have are the other kinds' business.
+    std::vector<MappingOverride> mine;
+    for (const auto& o : overrides)
+      for (const auto& f : table_fields(table))
+        if (o.field == f.field) mine.push_back(o);
+    std::vector<ColumnChoice> choice;
+    try {
+      choice = choose_columns(table, columns, true, {}, mine);
+    } catch (const InputError&) {
+      continue;  // a mapping to a column the file lacks: the load itself will say so
+    }
+    auto mapped = [&](const char* field) {
+      for (const auto& c : choice)
+        if (c.field == field) return c.index >= 0;
+      return false;
+    };
+    std::vector<std::string> missing;
+    if (std::string(table) == "orders") {
+      if (!mapped("order_date")) missing.push_back("order_date");
+      if (!mapped("amount") && !(mapped("quantity") && mapped("unit_price"))) missing.push_back("amount");
+    } else {
+      for (const auto& f : table_fields(table))
+        if (f.required && !mapped(f.field)) missing.push_back(f.field);
+    }
+    std::string fields;
+    size_t claimed = 0;
+    for (const auto& c : choice)
+      if (c.index >= 0) ++claimed, fields += (fields.empty() ? "" : ", ") + c.field;
+    const double score = data_columns ? double(claimed) / double(data_columns) : 0;
+    said += std::string(said.empty() ? "" : "; ") + table + ": ";
+    if (!missing.empty()) {
+      std::string m;
+      for (const auto& f : missing) m += (m.empty() ? "" : ", ") + f;
+      said += "no " + m;
+      continue;
+    }
+    said += std::to_string(claimed) + " of " + std::to_string(data_columns) + " columns (" + fields + ")";
+    if (score > best) best = score, out.table = table, out.score = score;
+  }
+  out.reason = said;
+  return out;
+}
+
 }  // namespace custlens

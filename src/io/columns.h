@@ -50,4 +50,20 @@ std::vector<ColumnChoice> choose_columns(const std::string& table,
                                          const std::vector<std::vector<std::string>>& sample_rows,
                                          const std::vector<MappingOverride>& overrides);
 
+/// Which table a file is, from its header (load("auto"), the CLI's --file, the page's drop).
+struct Classification {
+  std::string table;  ///< "orders", "customers" or "btyd_summary"; "" when no table fits
+  double score = 0;   ///< the share of the file's columns the table's fields claim, 0..1
+  std::string reason; ///< in words: what each table found
+};
+
+/// Scores the header against every table kind: a kind fits when its required fields are all
+/// named (orders: order_date and amount, or quantity and unit_price; customers: customer_id;
+/// btyd_summary: btyd_frequency, t_x and T), and the fitting kind whose fields claim the most
+/// columns wins (orders, then customers, then btyd_summary on a tie). A file without a header
+/// is orders (its columns are judged by their values). `overrides` (the mapping) count as
+/// named fields of the kinds that have them.
+Classification classify_columns(const std::vector<std::string>& columns, bool has_header,
+                                 const std::vector<MappingOverride>& overrides = {});
+
 }  // namespace custlens
