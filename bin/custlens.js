@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // custlens command line: the same engine as the page and the npm API.
-//   custlens analyze --orders FILE [--orders FILE ...] [--customers-file FILE ...]
+//   custlens analyze [--file FILE ...] [--table KIND --file FILE] [--orders FILE ...] [--customers-file FILE ...]
 //     [--customers-map column=field ...] [--period month|quarter|year]
 //     [--as-of YYYY-MM-DD] [--lapse-days N] [--date-order dmy|mdy] [--delimiter C]
 //     [--map column=field ...] [--encoding E] [--replace-invalid] [--quotes strict|lenient]
@@ -21,7 +21,7 @@ import { createReadStream, openAsBlob, statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createEngine, CustlensError } from '../bindings/js/index.js';
 
-const USAGE = `usage: custlens analyze --orders FILE [--orders FILE ...] [--customers-file FILE ...]
+const USAGE = `usage: custlens analyze [--file FILE ...] [--orders FILE ...] [--customers-file FILE ...]
          [--customers-map column=field ...] [--period month|quarter|year]
          [--as-of YYYY-MM-DD] [--lapse-days N] [--date-order dmy|mdy] [--delimiter C]
          [--map column=field ...] [--encoding E] [--replace-invalid] [--quotes strict|lenient]
@@ -30,6 +30,9 @@ const USAGE = `usage: custlens analyze --orders FILE [--orders FILE ...] [--cust
          [--predict] [--model bg_nbd|mbg_nbd|pareto_nbd] [--time-unit days|weeks|months]
          [--horizon-months N] [--margin X] [--discount-rate X] [--calibration-end auto|none|YYYY-MM-DD]
          [--btyd-summary FILE [--summary-time-unit days|weeks|months]] [--predictions]
+  --file FILE      any file: its header says whether it is orders, customers or a BTYD summary
+                     (data_quality.tables.<table>.files[].classification says which and why)
+  --table KIND     orders, customers, btyd_summary or auto: the table of the next --file only
   --encoding       auto (default), utf-8, gb18030 (gbk), utf-16le, utf-16be, windows-1252, latin1
   --replace-invalid  bytes that are not valid in the encoding become U+FFFD (counted) instead of an error
   --quotes lenient   a stray quote inside a quoted field is kept as text (counted)
@@ -84,7 +87,7 @@ export function parseArgs(argv) {
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h') usage();
   if (command !== 'analyze') usage(command ? `unknown command "${command}"` : 'missing command');
-  const o = { orders: [], customersFiles: [], map: {}, customersMap: {}, analyze: {}, load: {}, customers: false,
+  const o = { files: [], orders: [], customersFiles: [], map: {}, customersMap: {}, analyze: {}, load: {}, customers: false,
     customersCsv: null, pretty: false, predict: null, summaries: [], summaryUnit: null, predictions: false };
   const predict = () => (o.predict ??= {});
   const number = (flag, v) => {
@@ -100,6 +103,15 @@ export function parseArgs(argv) {
     };
     switch (flag) {
       case '--orders': o.orders.push(value()); break;
+      case '--file': o.files.push({ path: value(), table: o.nextTable ?? 'auto' }); o.nextTable = null; break;
+      case '--table': {
+        const v = value();
+        if (!['orders', 'customers', 'btyd_summary', 'auto'].includes(v))
+          usage(`--table takes orders, customers, btyd_summary or auto, not "${v}"`);
+        if (o.nextTable) usage(`--table ${o.nextTable} has no --file after it`);
+        o.nextTable = v;
+        break;
+      }
       case '--period': o.analyze.period = value(); break;
       case '--as-of': o.analyze.asOf = value(); break;
       case '--lapse-days': {
@@ -151,8 +163,9 @@ export function parseArgs(argv) {
       default: usage(`unknown option "${flag}"`);
     }
   }
-  if (o.orders.length === 0 && o.customersFiles.length === 0 && o.summaries.length === 0)
-    usage('--orders FILE is required (or --customers-file FILE, or --btyd-summary FILE)');
+  if (o.nextTable) usage(`--table ${o.nextTable} has no --file after it`);
+  if (o.files.length === 0 && o.orders.length === 0 && o.customersFiles.length === 0 && o.summaries.length === 0)
+    usage('--file FILE or --orders FILE is required (or --customers-file FILE, or --btyd-summary FILE)');
   return o;
 }
 
@@ -227,7 +240,8 @@ function describe(err) {
   if (err instanceof FileError) return `${printable(err.path, 300)}: ${err.reason}`;
   if (!(err instanceof CustlensError)) return printable(err?.message ?? err);
   const file = err.file == null ? null : printable(err.file, 300);
-  const where = [file ? `${err.table ? `${err.table} file` : 'file'} ${file}` : err.table && `${err.table} file`,
+  const table = err.table === 'auto' ? null : err.table;  // a file whose table was not known yet
+  const where = [file ? `${table ? `${table} file` : 'file'} ${file}` : table && `${table} file`,
     err.line && `line ${err.line}`, err.column && `column ${err.column}`].filter(Boolean).join(', ');
   return `${where ? `${where}: ` : ''}${printable(err.message)} [${printable(err.code, 100)}]`;
 }
@@ -270,9 +284,26 @@ async function main() {
   const summaryOptions = { ...o.load };
   if (o.summaryUnit) summaryOptions.timeUnit = o.summaryUnit;
   const summaryFiles = await loadAll('btyd_summary', o.summaries, summaryOptions);
+  // --file: each file's header says its table (or --table did); --map and the summary unit
+  // go along, each table taking what is its own.
+  const fileReports = [];
+  for (const f of o.files) {
+    const options = { ...o.load };
+    if (Object.keys(o.map).length) options.mapping = o.map;
+    if (o.summaryUnit && (f.table === 'auto' || f.table === 'btyd_summary')) options.timeUnit = o.summaryUnit;
+    const r = await tryLoad(f.table, f.path, options);
+    if (r) fileReports.push(r);
+  }
+  if (o.files.length && !fileReports.length && !o.orders.length && !o.customersFiles.length && !o.summaries.length)
+    throw failures[failures.length - 1];
+  const loadedAs = (table) => fileReports.filter((r) => r.classification?.table === table);
+  summaryFiles.push(...loadedAs('btyd_summary'));
   // The run goes on: say which files were left out.
   for (const err of failures) process.stderr.write(`custlens: refused ${describe(err)}\n`);
-  const analysed = o.orders.length > 0 || o.customersFiles.length > 0;
+  const ordersLoaded = o.orders.length > 0 || loadedAs('orders').length > 0;
+  const analysed = ordersLoaded || o.customersFiles.length > 0 || loadedAs('customers').length > 0;
+  // Summaries alone are there to fit the models on (as --btyd-summary implies --predict).
+  if (!analysed && summaryFiles.length) o.predict ??= {};
   const report = analysed ? engine.analyze(o.analyze) : {};
   if (analysed) report.data_quality.refused.push(...refused);
   // analyze() reports the orders and customers tables; the summaries' row accounting
@@ -284,7 +315,7 @@ async function main() {
   }
   if (o.predict) {
     const options = { ...o.predict };
-    if (o.summaries.length && o.orders.length === 0) options.source = 'btyd_summary';
+    if (summaryFiles.length && !ordersLoaded) options.source = 'btyd_summary';
     report.future = engine.predict(options);
     if (o.predictions) {
       const p = engine.predictions();

@@ -310,7 +310,16 @@ void Engine::classify_and_begin() {
   probe_sink_.reset();
   loading_table_ = c.table;
   classification_ = c;
-  begin_table(c.table, loading_file_, auto_options_);
+  // The mapping may name fields of several tables (one mapping for every file of a drop):
+  // the chosen table takes its own.
+  if (j.contains("mapping") && j["mapping"].is_object()) {
+    json own = json::object();
+    for (auto& [field, column] : j["mapping"].items())
+      for (const FieldSpec& f : table_fields(c.table))
+        if (field == f.field) own[field] = column;
+    j["mapping"] = own;
+  }
+  begin_table(c.table, loading_file_, j.dump());
   std::string bytes = std::move(probe_bytes_);
   probe_bytes_.clear();
   if (loader_) loader_->feed(bytes.data(), bytes.size());

@@ -135,3 +135,17 @@ TEST_CASE("load auto: a file no table fits is refused with what each table lacks
   CHECK(report["metrics"]["revenue"]["value"] == 20.0);
   CHECK(report["data_quality"]["refused"].size() == 2);  // helpdesk.csv and e.csv
 }
+
+TEST_CASE("load auto: a mapping with fields of several tables; each table takes its own", "[classify]") {
+  custlens::test::EngineRun run;
+  const nlohmann::json mapping = {{"mapping", {{"order_date", "when"}, {"amount", "paid"}, {"signup_date", "joined"}}}};
+  nlohmann::json orders = run.load("buyer,when,paid\na,2024-01-05,10\n", mapping, 4096, "auto");
+  REQUIRE(orders["ok"]);
+  CHECK(orders["file"]["classification"]["table"] == "orders");
+  nlohmann::json customers = run.load("customer_id,joined\na,2023-05-01\n", mapping, 4096, "auto");
+  REQUIRE(customers["ok"]);
+  CHECK(customers["file"]["classification"]["table"] == "customers");
+  bool signup = false;
+  for (const auto& m : customers["file"]["mapping"]) signup |= m["field"] == "signup_date" && m["source"] == "option";
+  CHECK(signup);
+}
