@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "error.h"
+#include "io/values.h"
 
 namespace custlens {
 
@@ -97,7 +98,12 @@ Histories decode_histories(const char* data, size_t size) {
   std::memcpy(&h, data, sizeof h);
   if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0) Reader::fail("they do not start with CLHIST01");
   Reader r(data + sizeof h, size - sizeof h);
-  if (h.first_date > h.as_of || h.lapse_days < 1 || h.customers >= UINT32_MAX) Reader::fail("the header is inconsistent");
+  // Days of an analysis lie in 1970-2099 (order dates outside it are rejected): the bounds
+  // keep every difference of days, and the per-day tables of the holdout check, small.
+  static const int32_t kFirst = days_from_civil(1970, 1, 1), kLast = days_from_civil(2099, 12, 31);
+  if (h.first_date < kFirst || h.as_of > kLast || h.first_date > h.as_of || h.lapse_days < 1 ||
+      h.customers >= UINT32_MAX)
+    Reader::fail("the header is inconsistent");
   Histories out;
   Analysis& a = out.analysis;
   CustomerColumns& c = a.customers;
@@ -118,6 +124,14 @@ Histories decode_histories(const char* data, size_t size) {
   if (r.left()) Reader::fail("bytes left over after the ids");
   check_starts(c.day_start, h.days, "purchase days");
   check_starts(c.return_start, h.returns, "returns");
+  // Every sum of money stays exact in int64 units, as for the orders (decisions.md §4).
+  uint64_t total = 0;
+  for (const auto* units : {&c.purchase_day_units, &c.return_units})
+    for (int64_t u : *units) {
+      const uint64_t m = u < 0 ? 0 - uint64_t(u) : uint64_t(u);
+      if (m > uint64_t(INT64_MAX) - total) Reader::fail("their amounts add up past what custlens sums exactly");
+      total += m;
+    }
   uint64_t prev = 0;
   for (uint64_t e : out.name_end) {
     if (e < prev || e > h.name_bytes) Reader::fail("the ids are out of order");

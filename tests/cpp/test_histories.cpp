@@ -175,3 +175,28 @@ TEST_CASE("histories need an analysis, and keep the reason the models cannot run
   CHECK(there["error"]["code"] == "no_customers");
   CHECK(there["error"]["message"] == here["error"]["message"]);
 }
+
+TEST_CASE("histories whose days or amounts could not come from an analysis are refused", "[histories]") {
+  EngineRun run;
+  REQUIRE(run.load(kOrders)["ok"]);
+  REQUIRE(run.analyze({{"asOf", "2024-07-01"}})["ok"]);
+  const std::string good = run.engine.histories();
+  Engine e;
+  auto code = [&](const std::string& bytes) { return parse(e.load_histories(bytes.data(), bytes.size()))["error"]["code"]; };
+  std::string far = good;
+  const int32_t before_1970 = -1, huge = INT32_MAX;
+  std::memcpy(far.data() + 8, &before_1970, 4);  // first_date 1969-12-31
+  CHECK(code(far) == "bad_histories");
+  far = good;
+  std::memcpy(far.data() + 12, &huge, 4);  // as_of far in the future
+  CHECK(code(far) == "bad_histories");
+  // A purchase day worth INT64_MAX units beside another: the sum would not be exact.
+  std::string rich = good;
+  uint64_t days;
+  std::memcpy(&days, good.data() + 32, 8);
+  const size_t units = 56 + 4 * 4 + 4 * size_t(days);  // after day_start (n + 1 = 4) and the days
+  const int64_t max = INT64_MAX;
+  std::memcpy(rich.data() + units, &max, 8);
+  CHECK(code(rich) == "bad_histories");
+  CHECK(parse(e.load_histories(good.data(), good.size()))["ok"] == true);
+}
