@@ -118,7 +118,9 @@ function cancel() {
 
 // The models' worker: one fit at a time. Cancelling terminates it (the analysis, in the
 // engine's worker, stays); the next fit starts a new one and sends it the histories again.
-const models = { worker: null, loaded: false, pending: null, nextId: 1, token: 0 };
+// `loaded`: the worker holds the histories of the analysis shown (set only once a fit on them
+// came back); `active`: the token of the fit under way, from asking for histories to showing.
+const models = { worker: null, loaded: false, pending: null, nextId: 1, token: 0, active: null };
 
 function startModels() {
   models.worker = new Worker(new URL('./models.js', import.meta.url), { type: 'module' });
@@ -148,15 +150,19 @@ function modelsRequest(msg, transfer, onProgress) {
   });
 }
 
-// Stops the fit running, if any: its worker goes, with the histories it held.
+// Stops the fit under way, if any (waiting for histories, or fitting): its worker goes, with
+// the histories it held. True when there was one.
 function stopModels() {
+  const active = models.active !== null;
   ++models.token;
-  if (!models.pending) return false;
-  models.worker.terminate();
-  models.pending.reject(Object.assign(new Error('cancelled'), { cancelled: true }));
-  models.pending = null;
-  startModels();
-  return true;
+  models.active = null;
+  if (models.pending) {
+    models.worker.terminate();
+    models.pending.reject(Object.assign(new Error('cancelled'), { cancelled: true }));
+    models.pending = null;
+    startModels();
+  }
+  return active;
 }
 
 // Fits the models for the analysis shown: on `histories` when a new analysis brought them,
@@ -164,6 +170,7 @@ function stopModels() {
 async function fitModels(histories = null, historiesError = null) {
   stopModels();
   const token = models.token;
+  models.active = token;
   state.fitCancelled = false;
   setFitting({ step: 'start', model: null, done: 0 });
   try {
@@ -188,6 +195,7 @@ async function fitModels(histories = null, historiesError = null) {
       setFuture({ future: null, futureError: err.detail ?? { message: err.message } });
     }
   }
+  models.active = null;
   setFitting(null);
   renderFuture();
   renderCustomers();
@@ -252,8 +260,12 @@ async function run(files, { sample = false } = {}) {
 
 async function reanalyze() {
   if (engineStale) return run(state.files, { sample: state.sample });
-  // The fit running is for the analysis being replaced: it goes, and starts again after.
-  if (stopModels()) setFitting(null);
+  // The fit under way is for the analysis being replaced: it goes, and starts again after
+  // (if the re-analysis fails, the section says the fit stopped).
+  if (stopModels()) {
+    state.fitCancelled = true;
+    setFitting(null);
+  }
   setBusy(true);
   try {
     show(await request({ type: 'analyze', analyze: analyzeOptions() }));
@@ -330,8 +342,10 @@ function show(res) {
   state.customers = res.customers;
   state.order = null;
   state.page = 0;
-  // The models of the analysis replaced no longer hold: they come for this one.
+  // The models of the analysis replaced no longer hold: they come for this one, on its
+  // histories (the worker's are the old analysis's until it has loaded these).
   stopModels();
+  models.loaded = false;
   setFuture({ future: null, futureError: null });
   state.fitCancelled = false;
   render();

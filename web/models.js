@@ -21,7 +21,15 @@ self.onmessage = async ({ data: msg }) => {
   try {
     const e = await engine();
     // msg.histories: new histories (a new analysis), or none to fit again on those held.
-    if (msg.histories) e.loadHistories(new Uint8Array(msg.histories));
+    if (msg.histories) {
+      // Refused histories leave the engine's old ones in place: drop them, never fit those.
+      try {
+        e.loadHistories(new Uint8Array(msg.histories));
+      } catch (err) {
+        e.reset();
+        throw err;
+      }
+    }
     let future = null;
     let futureError = null;
     let predictions = null;

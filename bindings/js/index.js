@@ -500,6 +500,9 @@ class Engine {
   // Files loaded per table since the last reset() (the engine names a file without a name
   // "orders#N" from this).
   #loaded = new Map();
+  // predict() is running: its onProgress callback must not call back into the engine, whose
+  // analysis the fits are reading.
+  #busy = false;
 
   constructor(module) {
     this.#m = module;
@@ -522,6 +525,7 @@ class Engine {
    * Returns the file's data-quality report; throws CustlensError.
    */
   async load(table, data, options = {}) {
+    this.#idle();
     this.#settleCustomers();
     const { chunkSize = DEFAULT_CHUNK, onProgress, ...engineOptions } = options;
     // A Blob or File (a dropped file) is read slice by slice; its size lets the engine size
@@ -582,11 +586,25 @@ class Engine {
     return file;
   }
 
+  #idle() {
+    if (this.#busy)
+      throw new CustlensError({ code: 'busy', message: 'predict() is running: its onProgress callback cannot call the engine' });
+  }
+
+  #malloc(size) {
+    const ptr = this.#m._malloc(size);
+    if (!ptr) throw new CustlensError({ code: 'out_of_memory', message: `Out of memory: ${size} bytes could not be set aside` });
+    return ptr;
+  }
+
   #feed(part) {
     if (part.length > this.#bufSize) {
       if (this.#buf) this.#m._free(this.#buf);
-      this.#bufSize = Math.max(part.length, 1 << 16);
-      this.#buf = this.#m._malloc(this.#bufSize);
+      this.#buf = 0;
+      this.#bufSize = 0;
+      const size = Math.max(part.length, 1 << 16);
+      this.#buf = this.#malloc(size);
+      this.#bufSize = size;
     }
     this.#m.HEAPU8.set(part, this.#buf);
     unwrap(this.#e.feed(this.#buf, part.length));
@@ -598,6 +616,7 @@ class Engine {
    * excludeStatuses: [], includeStatuses: [] }.
    */
   analyze(options = {}) {
+    this.#idle();
     this.#settleCustomers();
     return unwrap(this.#e.analyze(JSON.stringify(options)));
   }
@@ -610,6 +629,7 @@ class Engine {
    * f_score, m_score, btyd_frequency, t_x, T, btyd_monetary, repeat_spend }.
    */
   customers() {
+    this.#idle();
     const orders = this.#e.customerColumn('orders');
     if (orders === null) throw new CustlensError({ code: 'no_analysis', message: 'Run analyze() first' });
     const out = { count: orders.length };
@@ -672,6 +692,7 @@ class Engine {
    * `done` is the share of the work done before it, 0..1.
    */
   predict(options = {}) {
+    this.#idle();
     const { onProgress, ...engineOptions } = options;
     // A callback that throws must not unwind through the engine: its error is rethrown after.
     let thrown = null;
@@ -685,7 +706,13 @@ class Engine {
         }
       }
       : undefined;
-    const future = unwrap(this.#e.predict(JSON.stringify(engineOptions), progress)).future;
+    let future;
+    this.#busy = true;
+    try {
+      future = unwrap(this.#e.predict(JSON.stringify(engineOptions), progress)).future;
+    } finally {
+      this.#busy = false;
+    }
     if (thrown) throw thrown.err;
     return future;
   }
@@ -697,6 +724,7 @@ class Engine {
    * loadHistories() — in another worker, apart from the files. Not a file format to keep.
    */
   histories() {
+    this.#idle();
     const bytes = this.#e.histories();
     // A failure comes back as the engine's error JSON; the histories start with `CLHIST`.
     if (bytes[0] === 0x7b) unwrap(bytes); // '{'
@@ -708,10 +736,11 @@ class Engine {
    * then gives what it gives on the analysis they came from; analyze() needs files again.
    */
   loadHistories(bytes) {
+    this.#idle();
     this.#settleCustomers();
     const b = toBytes(bytes);
     if (!b) throw new TypeError('loadHistories: expected bytes (Uint8Array or ArrayBuffer)');
-    const ptr = this.#m._malloc(Math.max(1, b.length));
+    const ptr = this.#malloc(Math.max(1, b.length));
     try {
       this.#m.HEAPU8.set(b, ptr);
       unwrap(this.#e.loadHistories(ptr, b.length));
@@ -731,6 +760,7 @@ class Engine {
    * defined (e.g. the holdout columns of customers who first bought after the calibration end).
    */
   predictions() {
+    this.#idle();
     const out = { count: 0 };
     for (const name of PREDICTION_COLUMNS) {
       const v = this.#e.predictionColumn(name);
@@ -757,6 +787,7 @@ class Engine {
    * run them as formulas (docs/report-schema.md, "customersCsv()"). UTF-8 once encoded, no BOM.
    */
   customersCsv() {
+    this.#idle();
     return text(this.#customersCsv());
   }
 
@@ -765,6 +796,7 @@ class Engine {
    * no text decoded and encoded again on the way (a million customers are ~100 MB of CSV).
    */
   customersCsvBytes() {
+    this.#idle();
     return this.#customersCsv().slice();
   }
 
@@ -777,6 +809,7 @@ class Engine {
 
   /** Drops every loaded table. */
   reset() {
+    this.#idle();
     this.#settleCustomers();
     unwrap(this.#e.reset());
     this.#loaded.clear();
@@ -784,6 +817,7 @@ class Engine {
 
   /** Frees the engine's memory; the object is unusable afterwards. */
   close() {
+    this.#idle();
     this.#settleCustomers();
     if (this.#buf) this.#m._free(this.#buf);
     this.#buf = 0;

@@ -24,7 +24,7 @@ struct Header {
 
 template <class T>
 void put(std::string& out, const std::vector<T>& v) {
-  out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+  if (!v.empty()) out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
 }
 
 class Reader {
@@ -34,7 +34,7 @@ class Reader {
   void get(std::vector<T>& v, uint64_t count, const char* what) {
     if (count > left_ / sizeof(T)) fail(std::string("cut short in ") + what);
     v.resize(size_t(count));
-    std::memcpy(v.data(), p_, size_t(count) * sizeof(T));
+    if (count) std::memcpy(v.data(), p_, size_t(count) * sizeof(T));  // (an empty vector's data() may be null)
     p_ += count * sizeof(T);
     left_ -= count * sizeof(T);
   }
@@ -98,11 +98,15 @@ Histories decode_histories(const char* data, size_t size) {
   std::memcpy(&h, data, sizeof h);
   if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0) Reader::fail("they do not start with CLHIST01");
   Reader r(data + sizeof h, size - sizeof h);
-  // Days of an analysis lie in 1970-2099 (order dates outside it are rejected): the bounds
-  // keep every difference of days, and the per-day tables of the holdout check, small.
+  // An analysis's purchase days lie in 1970-2099 (order dates outside it are rejected), and
+  // its as_of (which the asOf option may set anywhere after them) within 2^22 days of the
+  // first: every difference of days stays small, as do the per-day tables of the holdout
+  // check. Without customers (orders without a customer column, or an asOf before every
+  // order) the dates are never read.
   static const int32_t kFirst = days_from_civil(1970, 1, 1), kLast = days_from_civil(2099, 12, 31);
-  if (h.first_date < kFirst || h.as_of > kLast || h.first_date > h.as_of || h.lapse_days < 1 ||
-      h.customers >= UINT32_MAX)
+  const bool dates_ok = h.first_date >= kFirst && h.first_date <= kLast && h.as_of >= h.first_date &&
+                        int64_t(h.as_of) - h.first_date <= (int64_t(1) << 22);
+  if ((h.customers > 0 && !dates_ok) || h.lapse_days < 1 || h.flags > 1 || h.customers >= UINT32_MAX)
     Reader::fail("the header is inconsistent");
   Histories out;
   Analysis& a = out.analysis;

@@ -50,6 +50,8 @@ struct Fit {
   bool ok = false;              ///< params are finite and usable; false: do not use them
   bool extreme = false;         ///< a parameter beyond 10^4 times its natural scale (or below
                                 ///< 10^-4 of it): the data hardly identify it
+  bool exhausted = false;       ///< stopped at the evaluation budget (kMaxEvaluations): the
+                                ///< likelihood shows no clear optimum
   std::vector<std::string> warnings;  ///< suspect fit, parameter at a bound, starts disagree...
 };
 

@@ -652,7 +652,7 @@ void choose_model(FutureValue& f, const Progress& progress, double share) {
     at.model = m;
     at.fit = models::fit(m, f.data_summary);
     at.reason = why_not(m, at.fit, f.stopped);
-    if (!at.reason.empty() && at.fit.ok && !at.fit.converged && !at.fit.extreme) {
+    if (!at.reason.empty() && at.fit.ok && !at.fit.converged && !at.fit.extreme && !at.fit.exhausted) {
       models::FitOptions more;
       more.starts = 8;  // starts that disagreed: look wider before giving up on the model
       models::Fit again = models::fit(m, f.data_summary, more);

@@ -184,7 +184,7 @@ TEST_CASE("histories whose days or amounts could not come from an analysis are r
   Engine e;
   auto code = [&](const std::string& bytes) { return parse(e.load_histories(bytes.data(), bytes.size()))["error"]["code"]; };
   std::string far = good;
-  const int32_t before_1970 = -1, huge = INT32_MAX;
+  const int32_t before_1970 = -1, huge = INT32_MAX;  // as_of 5.9 million years on
   std::memcpy(far.data() + 8, &before_1970, 4);  // first_date 1969-12-31
   CHECK(code(far) == "bad_histories");
   far = good;
@@ -199,4 +199,19 @@ TEST_CASE("histories whose days or amounts could not come from an analysis are r
   std::memcpy(rich.data() + units, &max, 8);
   CHECK(code(rich) == "bad_histories");
   CHECK(parse(e.load_histories(good.data(), good.size()))["ok"] == true);
+}
+
+TEST_CASE("histories of an analysis as of a far date, or with no customer, give what the analysis gives", "[histories]") {
+  for (const char* as_of : {"2150-01-01", "2023-01-01"}) {  // long after the orders; before every order
+    INFO("asOf " << as_of);
+    EngineRun run;
+    REQUIRE(run.load(kOrders)["ok"]);
+    REQUIRE(run.analyze({{"asOf", as_of}})["ok"]);
+    const std::string bytes = run.engine.histories();
+    Engine apart;
+    REQUIRE(parse(apart.load_histories(bytes.data(), bytes.size()))["ok"]);
+    json here = parse(run.engine.predict(R"({"calibrationEnd":"none"})"));
+    json there = parse(apart.predict(R"({"calibrationEnd":"none"})"));
+    CHECK(there == here);
+  }
 }

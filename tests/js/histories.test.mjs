@@ -48,6 +48,8 @@ test('predict() reports its steps to onProgress; a callback that throws is rethr
   assert.deepEqual(steps.map((s) => s.done), [0, 0.5, 0.6, 0.7]);
   assert.equal(f.holdout.done, true);
   assert.throws(() => e.predict({ onProgress: () => { throw new Error('from the callback'); } }), /from the callback/);
+  // A callback that calls back into the engine mid-fit is refused (busy), not obeyed.
+  assert.throws(() => e.predict({ onProgress: () => e.reset() }), (err) => err instanceof CustlensError && err.code === 'busy');
   // The next predict() is the first one's.
   assert.deepEqual(e.predict({ calibrationEnd: '1997-09-30' }), f);
   e.close();
