@@ -215,3 +215,17 @@ TEST_CASE("histories of an analysis as of a far date, or with no customer, give 
     CHECK(there == here);
   }
 }
+
+TEST_CASE("a fit that finds no optimum stops at its evaluation budget", "[histories][models]") {
+  // 40 customers that suit no model (fuzz/seeds/histories): Pareto/NBD used to wander a flat
+  // ridge for 7,630 evaluations.
+  const std::string bytes = custlens::test::project_file("fuzz/seeds/histories/forty-customers");
+  Engine e;
+  REQUIRE(parse(e.load_histories(bytes.data(), bytes.size()))["ok"]);
+  json f = parse(e.predict(R"({"model":"pareto_nbd","calibrationEnd":"none"})"))["future"];
+  CHECK(f["verdict"] == "does_not_fit");
+  const json& pareto = f["fit_attempts"][0];
+  CHECK(pareto["model"] == "pareto_nbd");
+  CHECK(pareto["evaluations"].get<int>() <= 401);
+  CHECK(pareto["reason"].get<std::string>().find("stopped after 400 evaluations") != std::string::npos);
+}
