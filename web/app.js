@@ -938,7 +938,11 @@ function renderReading() {
     const o = f.options ?? {};
     const rep = reportOf(f.name);
     const fmt = rep?.format;
-    const tableNote = rep?.table === 'customers' ? `${i.t('table')}: ${i.t('tableCustomers')}` : null;
+    // Which table the file went to, and why (its header's classification, or the user's choice).
+    const cl = rep?.classification;
+    const tableName = { orders: 'tableOrders', customers: 'tableCustomers', btyd_summary: 'tableBtyd' }[rep?.table];
+    const tableNote = tableName ? `${i.t('table')}: ${i.t(tableName)}` +
+      (cl?.score !== null && cl?.score !== undefined ? ` (${cl.reason})` : '') : null;
     const id = (k) => `opt-${fi}-${k}`;
     const used = fmt ? [
       ...(tableNote ? [tableNote] : []),

@@ -54,7 +54,15 @@ function answer(id, e, analyzeOptions, files) {
     h.histories ? [...transfer, h.histories] : transfer);
 }
 
-self.onmessage = async ({ data: msg }) => {
+// One request at a time, in order: a load awaits its file's chunks, and a request arriving
+// meanwhile (the histories for the models, a download) waits for it instead of reading an
+// engine halfway through a load.
+let queue = Promise.resolve();
+self.onmessage = (event) => {
+  queue = queue.then(() => handle(event));
+};
+
+async function handle({ data: msg }) {
   const { id } = msg;
   let current = null;
   try {
@@ -111,4 +119,4 @@ self.onmessage = async ({ data: msg }) => {
   } catch (err) {
     self.postMessage({ id, type: 'error', error: errorOf(err, current) });
   }
-};
+}
