@@ -120,7 +120,7 @@ function cancel() {
 // engine's worker, stays); the next fit starts a new one and sends it the histories again.
 // `loaded`: the worker holds the histories of the analysis shown (set only once a fit on them
 // came back); `active`: the token of the fit under way, from asking for histories to showing.
-const models = { worker: null, loaded: false, pending: null, nextId: 1, token: 0, active: null };
+const models = { worker: null, loaded: false, pending: null, nextId: 1, token: 0, active: null, broken: null };
 
 function startModels() {
   models.worker = new Worker(new URL('./models.js', import.meta.url), { type: 'module' });
@@ -137,13 +137,20 @@ function startModels() {
     else p.resolve(data);
   };
   models.worker.onerror = (e) => {
-    models.pending?.reject(new Error(e.message || 'models worker error'));
+    // A worker that fails with no fit under way (its script did not load) is replaced at the next fit.
+    models.broken = e.message || 'models worker error';
+    models.pending?.reject(new Error(models.broken));
     models.pending = null;
   };
+  models.broken = null;
 }
 
 function modelsRequest(msg, transfer, onProgress) {
   const id = models.nextId++;
+  if (models.broken) {  // it failed with nothing under way: a fresh one (which says why if it fails too)
+    models.worker.terminate();
+    startModels();
+  }
   return new Promise((resolve, reject) => {
     models.pending = { id, resolve, reject, onProgress };
     models.worker.postMessage({ ...msg, id }, transfer);
