@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -26,6 +27,20 @@ inline std::string slurp(const std::string& path) {
 /// A file of ../shared (corpus, data), and one of this project (tests/data/…).
 inline std::string shared_file(const std::string& rel) { return slurp(std::string(CUSTLENS_SHARED_DIR) + "/" + rel); }
 inline std::string project_file(const std::string& rel) { return slurp(std::string(CUSTLENS_SOURCE_DIR) + "/" + rel); }
+/// A gzipped file of ../shared, through gzip -dc (the native tests have no zlib); the test
+/// fails when it cannot be read.
+inline std::string shared_gz(const std::string& rel) {
+  const std::string path = std::string(CUSTLENS_SHARED_DIR) + "/" + rel;
+  FILE* p = popen(("gzip -dc '" + path + "'").c_str(), "r");
+  INFO("gzip -dc " << path);
+  REQUIRE(p);
+  std::string out;
+  char buf[65536];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  REQUIRE(pclose(p) == 0);
+  REQUIRE(!out.empty());
+  return out;
+}
 
 /// One engine, loaded and analysed as the JS client does it.
 struct EngineRun {

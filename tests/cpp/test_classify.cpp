@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "io/columns.h"
+#include "support.h"
 
 using custlens::classify_columns;
 using custlens::Classification;
@@ -62,25 +63,6 @@ TEST_CASE("classification: ties, quantity × price, no header, and the mapping",
 
 // ---- load("auto") through the engine ----
 
-#include <cstdio>
-#include <nlohmann/json.hpp>
-
-#include "support.h"
-
-namespace {
-
-std::string gunzip(const std::string& rel) {
-  FILE* p = popen(("gzip -dc '" + std::string(CUSTLENS_SHARED_DIR) + "/" + rel + "'").c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[65536];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  REQUIRE(pclose(p) == 0);
-  return out;
-}
-
-}  // namespace
-
 TEST_CASE("load auto: each real file goes to its table, whatever the chunking, as if the table was named", "[classify]") {
   struct Case {
     const char* file;
@@ -88,7 +70,7 @@ TEST_CASE("load auto: each real file goes to its table, whatever the chunking, a
   };
   for (const Case& c : {Case{"data/online-retail-dataset.csv.gz", "orders"}, Case{"data/Telco-Customer-Churn.csv.gz", "customers"},
                         Case{"data/cdnow_customers_summary_with_transactions.csv.gz", "btyd_summary"}}) {
-    const std::string csv = gunzip(c.file);
+    const std::string csv = custlens::test::shared_gz(c.file);
     custlens::test::EngineRun named;
     nlohmann::json want = named.load(csv, {{"name", "f.csv"}}, 1 << 20, c.table);
     REQUIRE(want["ok"]);
@@ -114,7 +96,7 @@ TEST_CASE("load auto: each real file goes to its table, whatever the chunking, a
 
 TEST_CASE("load auto: a file no table fits is refused with what each table lacks; tiny and empty files", "[classify]") {
   custlens::test::EngineRun run;
-  nlohmann::json r = run.load(gunzip("data/helpdesk.csv.gz"), {{"name", "helpdesk.csv"}}, 1 << 16, "auto");
+  nlohmann::json r = run.load(custlens::test::shared_gz("data/helpdesk.csv.gz"), {{"name", "helpdesk.csv"}}, 1 << 16, "auto");
   REQUIRE(r["ok"] == false);
   CHECK(r["error"]["code"] == "unrecognised_file");
   CHECK(r["error"]["file"] == "helpdesk.csv");

@@ -14,21 +14,6 @@ using custlens::test::EngineRun;
 
 namespace {
 
-// A gzipped file of ../shared/data, through gzip -dc (the native tests have no zlib).
-std::string gunzip_shared(const std::string& rel) {
-  std::string path = std::string(CUSTLENS_SHARED_DIR) + "/" + rel;
-  FILE* p = popen(("gzip -dc '" + path + "' 2>/dev/null").c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  INFO("gzip -dc " << path);
-  REQUIRE(pclose(p) == 0);
-  REQUIRE(!out.empty());
-  return out;
-}
-
 json predict(EngineRun& run, const json& options) {
   return json::parse(run.engine.predict(options.dump()));
 }
@@ -41,7 +26,7 @@ EngineRun& cdnow_sample() {
   static EngineRun run;
   static bool loaded = false;
   if (!loaded) {
-    REQUIRE(run.load(gunzip_shared("data/CDNOW_sample.txt.gz"), {{"mapping", {{"customer_id", "2"}}}}, 1 << 20)["ok"]);
+    REQUIRE(run.load(custlens::test::shared_gz("data/CDNOW_sample.txt.gz"), {{"mapping", {{"customer_id", "2"}}}}, 1 << 20)["ok"]);
     REQUIRE(run.analyze({{"asOf", "1998-06-30"}})["ok"]);
     loaded = true;
   }
@@ -50,7 +35,7 @@ EngineRun& cdnow_sample() {
 
 // cdnow_customers_summary_with_transactions.csv: ID -> (x, t_x, T, zbar).
 std::map<int, std::array<double, 4>> published_summary() {
-  std::istringstream in(gunzip_shared("data/cdnow_customers_summary_with_transactions.csv.gz"));
+  std::istringstream in(custlens::test::shared_gz("data/cdnow_customers_summary_with_transactions.csv.gz"));
   std::string line;
   std::getline(in, line);
   REQUIRE(line.rfind("ID,x,t_x,T,zbar", 0) == 0);
@@ -269,7 +254,7 @@ TEST_CASE("clv_predicted is the discounted sum of the monthly expected purchases
 TEST_CASE("the spend model on the CDNOW sample's calibration gives the published Gamma-Gamma fit", "[future]") {
   // Fitting on the calibration period's repeat buyers = the published 946.
   EngineRun run;
-  REQUIRE(run.load(gunzip_shared("data/CDNOW_sample.txt.gz"), {{"mapping", {{"customer_id", "2"}}}}, 1 << 20)["ok"]);
+  REQUIRE(run.load(custlens::test::shared_gz("data/CDNOW_sample.txt.gz"), {{"mapping", {{"customer_id", "2"}}}}, 1 << 20)["ok"]);
   REQUIRE(run.analyze({{"asOf", "1997-09-30"}})["ok"]);
   json f = predict(run, {{"calibrationEnd", "none"}})["future"];
   REQUIRE(f["spend_model"]["ok"]);
@@ -350,7 +335,7 @@ TEST_CASE("future.verdict: the CDNOW sample's BG/NBD holds, and its holdout make
 
 TEST_CASE("future.verdict: a btyd_summary source has no holdout, says so, and is at best rough", "[future][verdict]") {
   EngineRun run;
-  REQUIRE(run.load(gunzip_shared("data/cdnow_customers_summary.csv.gz"), {{"timeUnit", "weeks"}}, 1 << 20,
+  REQUIRE(run.load(custlens::test::shared_gz("data/cdnow_customers_summary.csv.gz"), {{"timeUnit", "weeks"}}, 1 << 20,
                    "btyd_summary")["ok"]);
   json f = predict(run, {{"source", "btyd_summary"}})["future"];
   CHECK(f["verdict"] == "rough");

@@ -30,6 +30,14 @@ const char* kOrders =
 
 json parse(const std::string& s) { return json::parse(s); }
 
+// The histories of kOrders as of 2024-07-01.
+std::string small_histories() {
+  EngineRun run;
+  REQUIRE(run.load(kOrders)["ok"]);
+  REQUIRE(run.analyze({{"asOf", "2024-07-01"}})["ok"]);
+  return run.engine.histories();
+}
+
 }  // namespace
 
 TEST_CASE("histories round-trip: the models on them equal the models on the analysis", "[histories]") {
@@ -73,13 +81,7 @@ TEST_CASE("histories round-trip: the models on them equal the models on the anal
 
 TEST_CASE("histories with the holdout split: the calibration check is the same apart", "[histories]") {
   // The CDNOW sample as the page predicts it (automatic split): every number equal.
-  std::string path = std::string(CUSTLENS_SHARED_DIR) + "/data/CDNOW_sample.txt.gz";
-  FILE* p = popen(("gzip -dc '" + path + "'").c_str(), "r");
-  REQUIRE(p);
-  std::string text;
-  char buf[65536];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) text.append(buf, n);
-  REQUIRE(pclose(p) == 0);
+  const std::string text = custlens::test::shared_gz("data/CDNOW_sample.txt.gz");
   EngineRun run;
   REQUIRE(run.load(text, {{"mapping", {{"customer_id", "2"}}}}, 1 << 20)["ok"]);
   REQUIRE(run.analyze({{"asOf", "1998-06-30"}})["ok"]);
@@ -116,10 +118,7 @@ TEST_CASE("predict() says where it is", "[histories]") {
 }
 
 TEST_CASE("bad histories are refused with bad_histories, and the engine keeps what it had", "[histories]") {
-  EngineRun run;
-  REQUIRE(run.load(kOrders)["ok"]);
-  REQUIRE(run.analyze({{"asOf", "2024-07-01"}})["ok"]);
-  const std::string good = run.engine.histories();
+  const std::string good = small_histories();
 
   Engine e;
   REQUIRE(parse(e.load_histories(good.data(), good.size()))["ok"]);
@@ -177,10 +176,7 @@ TEST_CASE("histories need an analysis, and keep the reason the models cannot run
 }
 
 TEST_CASE("histories whose days or amounts could not come from an analysis are refused", "[histories]") {
-  EngineRun run;
-  REQUIRE(run.load(kOrders)["ok"]);
-  REQUIRE(run.analyze({{"asOf", "2024-07-01"}})["ok"]);
-  const std::string good = run.engine.histories();
+  const std::string good = small_histories();
   Engine e;
   auto code = [&](const std::string& bytes) { return parse(e.load_histories(bytes.data(), bytes.size()))["error"]["code"]; };
   std::string far = good;
