@@ -305,7 +305,14 @@ async function main() {
   // Summaries alone are there to fit the models on (as --btyd-summary implies --predict).
   if (!analysed && summaryFiles.length) o.predict ??= {};
   const report = analysed ? engine.analyze(o.analyze) : {};
-  if (analysed) report.data_quality.refused.push(...refused);
+  if (analysed) {
+    report.data_quality.refused.push(...refused);
+  } else if (failures.length) {
+    // No analysis to report them (summaries alone): the refused files as analyze() lists them.
+    report.data_quality = { tables: {}, refused: failures.map((err) => (err instanceof FileError ? refused.shift()
+      : { name: err.file, table: err.table, reason: err.message, reason_code: err.code,
+        reason_params: { line: err.line ?? null, column: err.column ?? null } })) };
+  }
   // analyze() reports the orders and customers tables; the summaries' row accounting
   // (read = used + rejected + skipped, per file) is what load() returned.
   if (summaryFiles.length) {

@@ -144,3 +144,15 @@ test('CLI: each file stands on its own: a file that cannot be read is refused on
   // None of them readable: the error of the last, exit 1, as for a single file.
   assert.equal(oneLine(run('--orders', `${dir}/notes.csv`, '--orders', `${dir}/gone.csv`)), `custlens: ${dir}/gone.csv: no such file`);
 });
+
+test('CLI: summaries alone, one refused: the report lists it as analyze() would', () => {
+  writeFileSync(`${dir}/sum.csv`, 'ID,x,t_x,T\n' + Array.from({ length: 60 }, (_, i) => `${i},${i % 4},${i % 4 ? 10 + (i % 7) : 0},${30 + (i % 9)}`).join('\n') + '\n');
+  writeFileSync(`${dir}/notsum.csv`, 'a,b\n1,2\n');
+  const r = run('--btyd-summary', `${dir}/sum.csv`, '--btyd-summary', `${dir}/notsum.csv`, '--btyd-summary', `${dir}/nosuch.csv`);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.future.source, 'btyd_summary');
+  assert.deepEqual(report.data_quality.refused.map((f) => [f.name, f.table, f.reason_code]),
+    [['notsum.csv', 'btyd_summary', 'missing_column'], ['nosuch.csv', 'btyd_summary', 'cannot_open']]);
+  assert.equal(report.data_quality.tables.btyd_summary.files.length, 1);
+});
